@@ -1,0 +1,113 @@
+"""Configuration classes, read from the environment.
+
+The embedded default (DevelopmentConfig) needs nothing: SQLite under instance/, an in-memory
+rate-limit store and the local SMTP sink that `make run` starts on port 8025.
+"""
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+_INSTANCE = Path(os.environ.get("CRM_INSTANCE_DIR") or BASE_DIR / "instance")
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def database_url(value: str) -> str:
+    """Use psycopg 3 for a plain postgresql:// URL (SQLAlchemy would pick psycopg2)."""
+    for prefix in ("postgres://", "postgresql://"):
+        if value.startswith(prefix):
+            return "postgresql+psycopg://" + value[len(prefix):]
+    return value
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    SQLALCHEMY_DATABASE_URI = database_url(
+        os.environ.get("DATABASE_URL") or f"sqlite:///{_INSTANCE / 'crm.sqlite3'}"
+    )
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    INSTANCE_DIR = str(_INSTANCE)
+
+    # Sessions and cookies: never readable from scripts, not sent cross-site on POST.
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+    PERMANENT_SESSION_LIFETIME = 60 * 60 * 8
+    WTF_CSRF_TIME_LIMIT = 60 * 60 * 8
+    MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
+    RESET_RATE_LIMIT = os.environ.get("RESET_RATE_LIMIT", "5 per minute;20 per hour")
+    # After this many wrong passwords in a row an account is locked for LOCKOUT_MINUTES.
+    LOCKOUT_THRESHOLD = 10
+    LOCKOUT_MINUTES = 15
+    PASSWORD_RESET_MAX_AGE = 60 * 60  # seconds
+
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "127.0.0.1")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "8025"))
+    MAIL_USE_TLS = _bool("MAIL_USE_TLS", False)
+    MAIL_USE_SSL = _bool("MAIL_USE_SSL", False)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Indie Music Europe <noreply@indiemusic.example>")
+    MAIL_MESSAGE_ID_DOMAIN = os.environ.get("MAIL_MESSAGE_ID_DOMAIN", "indiemusic.example")
+    MAIL_BATCH_SIZE = int(os.environ.get("MAIL_BATCH_SIZE", "100"))
+    # A claimed delivery whose worker vanished is taken back after this many seconds.
+    MAIL_CLAIM_LEASE = int(os.environ.get("MAIL_CLAIM_LEASE", "300"))
+    DEV_MAILBOX = False
+    DEV_MAILBOX_DIR = str(_INSTANCE / "mailbox")
+
+    BOOTSTRAP_SERVE_LOCAL = True
+    DIRECTORY_PAGE_SIZE = 50
+    # Days after a membership's end date during which it stays in grace before it lapses.
+    MEMBERSHIP_GRACE_DAYS = 90
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+
+
+class DevelopmentConfig(Config):
+    DEBUG = True
+    DEV_MAILBOX = True
+
+
+class TestingConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-secret"
+    # conftest.py sets the URI: CRM_TEST_DATABASE_URL, or a SQLite file of its own.
+    SQLALCHEMY_DATABASE_URI = None
+    WTF_CSRF_ENABLED = False
+    RATELIMIT_ENABLED = False
+    RATELIMIT_STORAGE_URI = "memory://"
+    MAIL_SERVER = "127.0.0.1"
+    MAIL_SUPPRESS_SEND = False  # tests read what reached a real SMTP server
+    MAIL_PORT = 1  # nothing listens here: a test that mails must ask for the smtp fixture
+    LOCKOUT_THRESHOLD = 5
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
+    REMEMBER_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
+
+    @classmethod
+    def check(cls) -> None:
+        """Refuse to start with the development secret."""
+        secret = os.environ.get("SECRET_KEY", "")
+        if len(secret) < 32 or secret == Config.SECRET_KEY:
+            raise RuntimeError("ProductionConfig needs SECRET_KEY set to at least 32 random characters")
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}

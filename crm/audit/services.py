@@ -1,0 +1,93 @@
+"""Writing audit events. Every service that changes a record calls record()."""
+
+from contextvars import ContextVar
+from datetime import date, datetime
+from decimal import Decimal
+
+from flask import has_request_context
+from flask_login import current_user
+from sqlalchemy import inspect
+
+from crm.audit.models import AuditEvent
+from crm.extensions import db
+
+# Who acts when there is no logged-in user: a CLI command or the daily job sets this.
+_system_actor: ContextVar[str] = ContextVar("system_actor", default="system")
+
+
+def set_system_actor(label: str) -> None:
+    _system_actor.set(label)
+
+
+def _json_value(value):
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def snapshot(obj, exclude: tuple[str, ...] = ()) -> dict:
+    """The column values of a model instance as a JSON-ready dict."""
+    mapper = inspect(obj).mapper
+    return {
+        column.key: _json_value(getattr(obj, column.key))
+        for column in mapper.column_attrs
+        if column.key not in exclude and column.key not in {"created_at", "updated_at"}
+    }
+
+
+def current_actor() -> tuple[int | None, str]:
+    if has_request_context() and current_user and current_user.is_authenticated:
+        return current_user.id, current_user.email
+    return None, _system_actor.get()
+
+
+def record(
+    action: str,
+    entity_type: str,
+    entity_id: int | None,
+    summary: str,
+    *,
+    before: dict | None = None,
+    after: dict | None = None,
+    organisation_id: int | None = None,
+) -> AuditEvent:
+    """Add one audit event to the session; it commits with the change it describes."""
+    actor_id, actor = current_actor()
+    event = AuditEvent(
+        actor_id=actor_id,
+        actor=actor,
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        summary=summary[:300],
+        before=before,
+        after=after,
+        organisation_id=organisation_id,
+    )
+    db.session.add(event)
+    return event
+
+
+def events_for_organisation(organisation_id: int, limit: int = 100) -> list[AuditEvent]:
+    """The organisation's own trail and that of its people and memberships, newest first."""
+    return list(
+        db.session.scalars(
+            db.select(AuditEvent)
+            .where(AuditEvent.organisation_id == organisation_id)
+            .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def events_for(entity_type: str, entity_id: int, limit: int = 100) -> list[AuditEvent]:
+    return list(
+        db.session.scalars(
+            db.select(AuditEvent)
+            .where(AuditEvent.entity_type == entity_type, AuditEvent.entity_id == entity_id)
+            .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+            .limit(limit)
+        )
+    )

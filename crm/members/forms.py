@@ -1,0 +1,81 @@
+"""Forms for organisations, people and memberships."""
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from wtforms import (BooleanField, DateField, EmailField, SelectField, StringField, SubmitField,
+                     TextAreaField)
+from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
+
+from crm.members.vocab import COUNTRY_CHOICES, KIND_LABELS, SME_LABELS, MembershipRoute
+
+NO_FORMULA = Regexp(r"^(?![=+\-@\t\r])", message="Must not start with = + - or @.")
+PHONE = Regexp(r"^\+?[0-9 ()./-]{4,40}$", message="Digits, spaces and + ( ) . / - only.")
+
+
+def _coerce_optional_int(value):
+    if value in (None, "", "0", 0):
+        return None
+    return int(value)
+
+
+class OrganisationForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=200), NO_FORMULA])
+    acronym = StringField("Acronym", validators=[Optional(), Length(max=30), NO_FORMULA])
+    kind = SelectField("Kind", choices=[(k.value, v) for k, v in KIND_LABELS.items()])
+    country = SelectField("Country", choices=COUNTRY_CHOICES)
+    city = StringField("City", validators=[Optional(), Length(max=120), NO_FORMULA])
+    address = TextAreaField("Address", validators=[Optional(), Length(max=500), NO_FORMULA])
+    postcode = StringField("Postcode", validators=[Optional(), Length(max=20), NO_FORMULA])
+    email = EmailField("General email", validators=[Optional(), Email(), Length(max=254)])
+    phone = StringField("Phone", validators=[Optional(), Length(max=40), PHONE])
+    website = StringField("Website", validators=[Optional(), Length(max=300),
+                                                 Regexp(r"^https?://\S+$", message="Start with http:// or https://.")])
+    vat_number = StringField("VAT number", validators=[Optional(), Length(max=40), NO_FORMULA])
+    sme_size = SelectField("SME size", choices=[("", "—")] + [(k.value, v) for k, v in SME_LABELS.items()],
+                           validators=[Optional()])
+    association_id = SelectField("National association", coerce=_coerce_optional_int,
+                                 validators=[Optional()])
+    move_membership = BooleanField(
+        "Move its current membership to the new association (the old one is closed and kept in history)"
+    )
+    notes = TextAreaField("Notes", validators=[Optional(), Length(max=5000)])
+    submit = SubmitField("Save")
+
+
+class PersonForm(FlaskForm):
+    first_name = StringField("First name", validators=[DataRequired(), Length(max=100), NO_FORMULA])
+    last_name = StringField("Last name", validators=[DataRequired(), Length(max=100), NO_FORMULA])
+    email = EmailField("Email", validators=[Optional(), Email(), Length(max=254)])
+    phone = StringField("Phone", validators=[Optional(), Length(max=40), PHONE])
+    job_title = StringField("Job title", validators=[Optional(), Length(max=120), NO_FORMULA])
+    language = SelectField("Preferred language", validators=[Optional()], choices=[
+        ("", "—"), ("en", "English"), ("fr", "Français"), ("de", "Deutsch"), ("es", "Español"),
+        ("it", "Italiano"), ("nl", "Nederlands"), ("pt", "Português"), ("pl", "Polski"),
+        ("sv", "Svenska"), ("da", "Dansk"), ("fi", "Suomi"), ("nb", "Norsk")])
+    is_primary_contact = BooleanField("Primary contact")
+    submit = SubmitField("Save")
+
+
+class MembershipForm(FlaskForm):
+    route = SelectField("Route", choices=[(MembershipRoute.DIRECT.value, "Direct member"),
+                                          (MembershipRoute.ASSOCIATION.value, "Through a national association")])
+    via_association_id = SelectField("Through association", coerce=_coerce_optional_int,
+                                     validators=[Optional()])
+    start_date = DateField("Start date", validators=[DataRequired()])
+    end_date = DateField("Paid until (end date)", validators=[Optional()])
+    resigned_on = DateField("Resigned on", validators=[Optional()])
+    notes = TextAreaField("Notes", validators=[Optional(), Length(max=2000)])
+    submit = SubmitField("Save")
+
+    def validate_via_association_id(self, field):
+        if self.route.data == MembershipRoute.ASSOCIATION and not field.data:
+            raise ValidationError("Choose the association the membership comes through.")
+
+
+class ImportForm(FlaskForm):
+    file = FileField("CSV file", validators=[FileRequired(), FileAllowed(["csv", "txt"], "A .csv file, please.")])
+    submit = SubmitField("Check the file")
+
+
+class ConfirmForm(FlaskForm):
+    submit = SubmitField("Confirm")

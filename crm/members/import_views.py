@@ -1,0 +1,1 @@
+"""Upload, preview and confirm a CSV import of organisations and people."""

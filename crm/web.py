@@ -1,0 +1,87 @@
+"""Cross-cutting web behaviour: error pages, security headers, template helpers."""
+
+from flask import Flask, render_template, request
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
+
+from crm.extensions import db
+
+
+def register_errors(app: Flask) -> None:
+    def page(code: int, title: str, message: str):
+        return render_template("error.html", code=code, title=title, message=message), code
+
+    @app.errorhandler(400)
+    def bad_request(error):
+        return page(400, "Bad request", getattr(error, "description", "") or "The request was not understood.")
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return page(400, "Form expired", "The form was too old or not sent from this site. Reload the page and try again.")
+
+    @app.errorhandler(403)
+    def forbidden(error):
+        return page(403, "Not allowed", "Your account does not give access to this page.")
+
+    @app.errorhandler(404)
+    def not_found(error):
+        return page(404, "Not found", "There is nothing at this address.")
+
+    @app.errorhandler(405)
+    def method_not_allowed(error):
+        return page(405, "Method not allowed", "This address does not accept that kind of request.")
+
+    @app.errorhandler(413)
+    def too_large(error):
+        return page(413, "File too large", "The file is larger than this form accepts.")
+
+    @app.errorhandler(429)
+    def too_many(error):
+        return page(429, "Too many attempts", "Too many attempts from your address. Wait a minute and try again.")
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(error):
+        db.session.rollback()
+        app.logger.exception("database unavailable")
+        return page(503, "Temporarily unavailable", "The database cannot be reached. Please try again shortly.")
+
+    @app.errorhandler(500)
+    def server_error(error):
+        db.session.rollback()
+        return page(500, "Something went wrong", "The error has been logged. Nothing was saved.")
+
+
+def register_security_headers(app: Flask) -> None:
+    @app.after_request
+    def headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        # No inline script anywhere; styles only from this site.
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'",
+        )
+        if request.is_secure:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if request.endpoint and not request.endpoint.startswith(("static", "bootstrap")):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+
+def register_template_helpers(app: Flask) -> None:
+    from crm.auth.roles import ROLE_LABELS
+    from crm.members.vocab import KIND_LABELS, SME_LABELS, country_name
+
+    @app.template_filter("country")
+    def _country(code):
+        return country_name(code)
+
+    @app.template_filter("datetime")
+    def _datetime(value):
+        return value.strftime("%Y-%m-%d %H:%M UTC") if value else ""
+
+    @app.context_processor
+    def vocabularies():
+        return {"KIND_LABELS": KIND_LABELS, "SME_LABELS": SME_LABELS, "ROLE_LABELS": ROLE_LABELS}
