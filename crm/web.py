@@ -13,11 +13,19 @@ def register_errors(app: Flask) -> None:
 
     @app.errorhandler(400)
     def bad_request(error):
-        return page(400, "Bad request", getattr(error, "description", "") or "The request was not understood.")
+        return page(
+            400,
+            "Bad request",
+            getattr(error, "description", "") or "The request was not understood.",
+        )
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
-        return page(400, "Form expired", "The form was too old or not sent from this site. Reload the page and try again.")
+        return page(
+            400,
+            "Form expired",
+            "The form was too old or not sent from this site. Reload the page and try again.",
+        )
 
     @app.errorhandler(403)
     def forbidden(error):
@@ -37,13 +45,21 @@ def register_errors(app: Flask) -> None:
 
     @app.errorhandler(429)
     def too_many(error):
-        return page(429, "Too many attempts", "Too many attempts from your address. Wait a minute and try again.")
+        return page(
+            429,
+            "Too many attempts",
+            "Too many attempts from your address. Wait a minute and try again.",
+        )
 
     @app.errorhandler(OperationalError)
     def database_unavailable(error):
         db.session.rollback()
         app.logger.exception("database unavailable")
-        return page(503, "Temporarily unavailable", "The database cannot be reached. Please try again shortly.")
+        return page(
+            503,
+            "Temporarily unavailable",
+            "The database cannot be reached. Please try again shortly.",
+        )
 
     @app.errorhandler(500)
     def server_error(error):
@@ -64,7 +80,9 @@ def register_security_headers(app: Flask) -> None:
             "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'",
         )
         if request.is_secure:
-            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+            response.headers.setdefault(
+                "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+            )
         if request.endpoint and not request.endpoint.startswith(("static", "bootstrap")):
             response.headers.setdefault("Cache-Control", "no-store")
         return response

@@ -14,8 +14,12 @@ def register(group) -> None:
     @group.command("create-user")
     @click.argument("email")
     @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
-    @click.option("--organisation-id", type=int, default=None,
-                  help="The organisation an association or member user acts for.")
+    @click.option(
+        "--organisation-id",
+        type=int,
+        default=None,
+        help="The organisation an association or member user acts for.",
+    )
     @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
     def create_user(email, role, organisation_id, password_stdin):
         """Create a login account (the first admin, for example)."""

@@ -1,11 +1,12 @@
 """Login, password reset and user administration forms."""
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from crm.auth.roles import ROLE_LABELS
 from crm.auth.services import MIN_PASSWORD_LENGTH
+from crm.formutil import choices
 
 
 class LoginForm(FlaskForm):
@@ -25,14 +26,15 @@ class NewPasswordForm(FlaskForm):
         "New password", validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)]
     )
     confirm = PasswordField(
-        "Repeat the new password", validators=[DataRequired(), EqualTo("password", "The two passwords differ.")]
+        "Repeat the new password",
+        validators=[DataRequired(), EqualTo("password", "The two passwords differ.")],
     )
     submit = SubmitField("Set password")
 
 
 class UserForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
-    role = SelectField("Role", choices=[(str(k), v) for k, v in ROLE_LABELS.items()])
+    role = SelectField("Role", choices=choices((str(k), v) for k, v in ROLE_LABELS.items()))
     organisation_id = SelectField(
         "Organisation (association and member users)", coerce=int, validators=[Optional()]
     )

@@ -21,9 +21,9 @@ MIN_PASSWORD_LENGTH = 12
 
 
 @cache
-def _dummy_hash() -> str:
+def _dummy_hash(method: str) -> str:
     # Checked against when the email is unknown, so a wrong email costs as long as a wrong password.
-    return generate_password_hash("no account has this password")
+    return generate_password_hash("no account has this password", method=method)
 
 
 class AccountError(ValueError):
@@ -35,7 +35,9 @@ def normalise_email(email: str) -> str:
 
 
 def find_user_by_email(email: str) -> User | None:
-    return db.session.scalar(db.select(User).where(func.lower(User.email) == normalise_email(email)))
+    return db.session.scalar(
+        db.select(User).where(func.lower(User.email) == normalise_email(email))
+    )
 
 
 def _user_snapshot(user: User) -> dict:
@@ -56,8 +58,14 @@ def create_user(email: str, password: str, role: str, organisation_id: int | Non
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
-    record("create", "user", user.id, f"Created user {email} ({role})", after=_user_snapshot(user),
-           organisation_id=user.organisation_id)
+    record(
+        "create",
+        "user",
+        user.id,
+        f"Created user {email} ({role})",
+        after=_user_snapshot(user),
+        organisation_id=user.organisation_id,
+    )
     return user
 
 
@@ -82,14 +90,27 @@ def update_user(user: User, *, role: str, organisation_id: int | None, active: b
         user.failed_logins = 0
         user.locked_until = None
     db.session.flush()
-    record("update", "user", user.id, f"Updated user {user.email}", before=before,
-           after=_user_snapshot(user), organisation_id=user.organisation_id)
+    record(
+        "update",
+        "user",
+        user.id,
+        f"Updated user {user.email}",
+        before=before,
+        after=_user_snapshot(user),
+        organisation_id=user.organisation_id,
+    )
 
 
 def delete_user(user: User) -> None:
     """Delete an account; the audit trail keeps what it was."""
-    record("delete", "user", user.id, f"Deleted user {user.email}", before=_user_snapshot(user),
-           organisation_id=user.organisation_id)
+    record(
+        "delete",
+        "user",
+        user.id,
+        f"Deleted user {user.email}",
+        before=_user_snapshot(user),
+        organisation_id=user.organisation_id,
+    )
     db.session.delete(user)
     db.session.flush()
 
@@ -99,7 +120,7 @@ def authenticate(email: str, password: str) -> User | None:
     of whether the email exists or the account is locked."""
     user = find_user_by_email(email)
     if user is None:
-        check_password_hash(_dummy_hash(), password)
+        check_password_hash(_dummy_hash(current_app.config["PASSWORD_HASH_METHOD"]), password)
         return None
     now = utcnow()
     if user.locked_until and user.locked_until > now:
@@ -110,8 +131,13 @@ def authenticate(email: str, password: str) -> User | None:
         if user.failed_logins >= current_app.config["LOCKOUT_THRESHOLD"]:
             user.locked_until = now + timedelta(minutes=current_app.config["LOCKOUT_MINUTES"])
             user.failed_logins = 0
-            record("lock", "user", user.id, f"Locked {user.email} after repeated failed logins",
-                   organisation_id=user.organisation_id)
+            record(
+                "lock",
+                "user",
+                user.id,
+                f"Locked {user.email} after repeated failed logins",
+                organisation_id=user.organisation_id,
+            )
         return None
     user.failed_logins = 0
     user.locked_until = None
@@ -145,8 +171,13 @@ def request_password_reset(email: str) -> None:
         kind="password_reset",
         key=f"password-reset:{user.id}:{token}",
     )
-    record("reset-requested", "user", user.id, f"Password reset requested for {user.email}",
-           organisation_id=user.organisation_id)
+    record(
+        "reset-requested",
+        "user",
+        user.id,
+        f"Password reset requested for {user.email}",
+        organisation_id=user.organisation_id,
+    )
 
 
 def user_for_reset_token(token: str) -> User | None:
@@ -170,5 +201,10 @@ def reset_password(user: User, password: str) -> None:
     user.set_password(password)
     user.failed_logins = 0
     user.locked_until = None
-    record("password-reset", "user", user.id, f"Password reset for {user.email}",
-           organisation_id=user.organisation_id)
+    record(
+        "password-reset",
+        "user",
+        user.id,
+        f"Password reset for {user.email}",
+        organisation_id=user.organisation_id,
+    )

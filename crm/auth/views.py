@@ -11,6 +11,7 @@ from crm.auth.forms import DeleteForm, ForgotPasswordForm, LoginForm, NewPasswor
 from crm.auth.models import User
 from crm.auth.roles import Role
 from crm.extensions import db, limiter, login_manager
+from crm.formutil import choices
 from crm.members.models import Organisation
 
 login_manager.login_view = "auth.login"
@@ -25,7 +26,12 @@ def load_user(user_id: str) -> User | None:
 
 def _safe_next(target: str | None) -> str:
     # Only same-site paths: never an open redirect to another host.
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and not urlsplit(target).netloc
+    ):
         return target
     return url_for("dashboard.index")
 
@@ -64,7 +70,11 @@ def forgot_password():
     if form.validate_on_submit():
         services.request_password_reset(form.email.data)
         db.session.commit()
-        flash("If an account uses that address, a reset link is on its way. It works once, for one hour.", "info")
+        flash(
+            "If an account uses that address, a reset link is on its way. "
+            "It works once, for one hour.",
+            "info",
+        )
         return redirect(url_for("auth.login"))
     return render_template("auth/forgot.html", form=form)
 
@@ -92,7 +102,7 @@ def _organisation_choices() -> list[tuple[int, str]]:
         .order_by(Organisation.kind != "association", Organisation.sort_name)
         .limit(20000)
     )
-    return [(0, "— none —")] + [(r.id, f"{r.name} ({r.country})") for r in rows]
+    return choices([(0, "— none —")] + [(r.id, f"{r.name} ({r.country})") for r in rows])
 
 
 @bp.get("/users")
@@ -114,8 +124,12 @@ def new_user():
             form.password.errors.append("A new account needs a password.")
         else:
             try:
-                user = services.create_user(form.email.data, form.password.data, form.role.data,
-                                            form.organisation_id.data or None)
+                user = services.create_user(
+                    form.email.data,
+                    form.password.data,
+                    form.role.data,
+                    form.organisation_id.data or None,
+                )
             except services.AccountError as error:
                 form.email.errors.append(str(error).capitalize() + ".")
             else:
@@ -138,9 +152,12 @@ def edit_user(user_id: int):
         form.organisation_id.data = user.organisation_id or 0
     if form.validate_on_submit():
         try:
-            services.update_user(user, role=form.role.data,
-                                 organisation_id=form.organisation_id.data or None,
-                                 active=form.active.data)
+            services.update_user(
+                user,
+                role=form.role.data,
+                organisation_id=form.organisation_id.data or None,
+                active=form.active.data,
+            )
             if form.password.data:
                 user.set_password(form.password.data)
         except services.AccountError as error:

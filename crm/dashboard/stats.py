@@ -21,7 +21,8 @@ def members_by_country(user) -> list[tuple[str, int]]:
     rows = db.session.execute(
         select(org.c.country, func.count(org.c.id))
         .where(org.c.membership_status.in_(CURRENT_STATUSES))
-        .group_by(org.c.country).order_by(func.count(org.c.id).desc(), org.c.country)
+        .group_by(org.c.country)
+        .order_by(func.count(org.c.id).desc(), org.c.country)
     )
     return [(r[0], r[1]) for r in rows]
 
@@ -31,7 +32,8 @@ def members_by_kind(user) -> list[tuple[str, int]]:
     rows = db.session.execute(
         select(org.c.kind, func.count(org.c.id))
         .where(org.c.membership_status.in_(CURRENT_STATUSES))
-        .group_by(org.c.kind).order_by(func.count(org.c.id).desc())
+        .group_by(org.c.kind)
+        .order_by(func.count(org.c.id).desc())
     )
     return [(r[0], r[1]) for r in rows]
 
@@ -40,6 +42,7 @@ def organisations_by_status(user) -> list[tuple[str, int]]:
     org = _members(user)
     rows = db.session.execute(
         select(org.c.membership_status, func.count(org.c.id))
-        .group_by(org.c.membership_status).order_by(func.count(org.c.id).desc())
+        .group_by(org.c.membership_status)
+        .order_by(func.count(org.c.id).desc())
     )
     return [(r[0], r[1]) for r in rows]

@@ -20,11 +20,16 @@ def index():
     if current_user.role == Role.MEMBER:
         return redirect(url_for("members.organisation", org_id=current_user.organisation_id))
     by_country = stats.members_by_country(current_user)
-    recent = select(AuditEvent).order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc()).limit(15)
+    recent = (
+        select(AuditEvent).order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc()).limit(15)
+    )
     if current_user.role not in STAFF:
-        own = select(Organisation.id).where(or_(
-            Organisation.association_id == current_user.organisation_id,
-            Organisation.id == current_user.organisation_id))
+        own = select(Organisation.id).where(
+            or_(
+                Organisation.association_id == current_user.organisation_id,
+                Organisation.id == current_user.organisation_id,
+            )
+        )
         recent = recent.where(AuditEvent.organisation_id.in_(own))
     return render_template(
         "dashboard/index.html",

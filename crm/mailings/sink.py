@@ -36,7 +36,9 @@ def list_messages(directory: str, limit: int = 200) -> list[dict]:
     out = []
     for path in files:
         msg = message_from_bytes(path.read_bytes(), policy=default)
-        out.append({"name": path.name, "to": msg["To"], "subject": msg["Subject"], "date": msg["Date"]})
+        out.append(
+            {"name": path.name, "to": msg["To"], "subject": msg["Subject"], "date": msg["Date"]}
+        )
     return out
 
 
@@ -47,5 +49,8 @@ def read_message(directory: str, name: str):
     raw = path.read_bytes()
     msg = message_from_bytes(raw, policy=default)
     text = msg.get_body(preferencelist=("plain",))
-    return {"headers": list(msg.items()), "text": text.get_content() if text else "",
-            "raw": raw.decode(errors="replace")}
+    return {
+        "headers": list(msg.items()),
+        "text": text.get_content() if text else "",
+        "raw": raw.decode(errors="replace"),
+    }

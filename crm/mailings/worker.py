@@ -29,7 +29,7 @@ def worker_name() -> str:
 
 
 def _backoff(attempts: int) -> timedelta:
-    return timedelta(seconds=min(30 * 2 ** attempts, 3600))
+    return timedelta(seconds=min(30 * 2**attempts, 3600))
 
 
 def claim_batch(worker: str, size: int) -> list[int]:
@@ -46,7 +46,8 @@ def claim_batch(worker: str, size: int) -> list[int]:
     ids = list(db.session.scalars(stmt))
     if ids:
         db.session.execute(
-            update(Delivery).where(Delivery.id.in_(ids), due)
+            update(Delivery)
+            .where(Delivery.id.in_(ids), due)
             .values(status=DeliveryStatus.SENDING, claimed_at=now, claimed_by=worker)
             .execution_options(synchronize_session=False)
         )
@@ -68,8 +69,12 @@ def build_message(delivery: Delivery) -> Message:
 
 
 def _mark(delivery_id: int, **values) -> None:
-    db.session.execute(update(Delivery).where(Delivery.id == delivery_id).values(**values)
-                       .execution_options(synchronize_session=False))
+    db.session.execute(
+        update(Delivery)
+        .where(Delivery.id == delivery_id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
     db.session.commit()
 
 
@@ -78,25 +83,35 @@ def _retry_or_fail(delivery: Delivery, error: str) -> None:
     if attempts >= MAX_ATTEMPTS:
         _mark(delivery.id, status=DeliveryStatus.FAILED, attempts=attempts, last_error=error[:500])
     else:
-        _mark(delivery.id, status=DeliveryStatus.QUEUED, attempts=attempts, last_error=error[:500],
-              next_attempt_at=utcnow() + _backoff(attempts), claimed_at=None, claimed_by=None)
+        _mark(
+            delivery.id,
+            status=DeliveryStatus.QUEUED,
+            attempts=attempts,
+            last_error=error[:500],
+            next_attempt_at=utcnow() + _backoff(attempts),
+            claimed_at=None,
+            claimed_by=None,
+        )
 
 
 def _release(ids: list[int]) -> None:
     """Give unsent claims back without counting an attempt (the connection failed, not they)."""
     if ids:
-        db.session.execute(update(Delivery).where(Delivery.id.in_(ids),
-                                                  Delivery.status == DeliveryStatus.SENDING)
-                           .values(status=DeliveryStatus.QUEUED, claimed_at=None, claimed_by=None)
-                           .execution_options(synchronize_session=False))
+        db.session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_(ids), Delivery.status == DeliveryStatus.SENDING)
+            .values(status=DeliveryStatus.QUEUED, claimed_at=None, claimed_by=None)
+            .execution_options(synchronize_session=False)
+        )
         db.session.commit()
 
 
 def send_batch(ids: list[int]) -> tuple[int, int]:
     """Send claimed deliveries over one connection. Returns (sent, not sent)."""
     sent = 0
-    deliveries = db.session.scalars(select(Delivery).where(Delivery.id.in_(ids))
-                                    .order_by(Delivery.priority, Delivery.id)).all()
+    deliveries = db.session.scalars(
+        select(Delivery).where(Delivery.id.in_(ids)).order_by(Delivery.priority, Delivery.id)
+    ).all()
     remaining = [d.id for d in deliveries]
     try:
         with mail.connect() as connection:
@@ -110,14 +125,23 @@ def send_batch(ids: list[int]) -> tuple[int, int]:
                 except (smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as error:
                     _handle_reply(delivery, error.smtp_code, error.smtp_error)
                 except BadHeaderError:
-                    _mark(delivery.id, status=DeliveryStatus.FAILED, attempts=delivery.attempts + 1,
-                          last_error="a header contains a line break")
+                    _mark(
+                        delivery.id,
+                        status=DeliveryStatus.FAILED,
+                        attempts=delivery.attempts + 1,
+                        last_error="a header contains a line break",
+                    )
                 except (smtplib.SMTPServerDisconnected, OSError) as error:
                     _retry_or_fail(delivery, f"connection lost: {error}")
                     raise
                 else:
-                    _mark(delivery.id, status=DeliveryStatus.SENT, sent_at=utcnow(),
-                          attempts=delivery.attempts + 1, last_error=None)
+                    _mark(
+                        delivery.id,
+                        status=DeliveryStatus.SENT,
+                        sent_at=utcnow(),
+                        attempts=delivery.attempts + 1,
+                        last_error=None,
+                    )
                     sent += 1
     except (smtplib.SMTPException, OSError) as error:
         log.warning("SMTP connection failed: %s", error)
@@ -131,12 +155,20 @@ def _handle_reply(delivery: Delivery, code: int, text) -> None:
     if 400 <= code < 500:
         _retry_or_fail(delivery, message)
     else:
-        _mark(delivery.id, status=DeliveryStatus.FAILED, attempts=delivery.attempts + 1,
-              last_error=message[:500])
+        _mark(
+            delivery.id,
+            status=DeliveryStatus.FAILED,
+            attempts=delivery.attempts + 1,
+            last_error=message[:500],
+        )
 
 
-def run(drain: bool = False, batch_size: int | None = None, poll_interval: float = 2.0,
-        stop=lambda: False) -> int:
+def run(
+    drain: bool = False,
+    batch_size: int | None = None,
+    poll_interval: float = 2.0,
+    stop=lambda: False,
+) -> int:
     """Send until nothing is due (`drain`) or until `stop()` says so. Returns messages sent."""
     worker = worker_name()
     batch_size = batch_size or current_app.config["MAIL_BATCH_SIZE"]

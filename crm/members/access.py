@@ -16,8 +16,12 @@ def scope_organisations(stmt, user):
     if user.role in STAFF:
         return stmt
     if user.role == Role.ASSOCIATION:
-        return stmt.where(or_(Organisation.association_id == user.organisation_id,
-                              Organisation.id == user.organisation_id))
+        return stmt.where(
+            or_(
+                Organisation.association_id == user.organisation_id,
+                Organisation.id == user.organisation_id,
+            )
+        )
     return stmt.where(Organisation.id == user.organisation_id)
 
 

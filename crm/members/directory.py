@@ -19,8 +19,14 @@ SORTS = {
     "status": (Organisation.membership_status, Organisation.sort_name, Organisation.id),
     "-created": (Organisation.created_at.desc(), Organisation.id.desc()),
 }
-SORT_LABELS = {"name": "Name A–Z", "-name": "Name Z–A", "country": "Country", "city": "City",
-               "status": "Membership status", "-created": "Newest first"}
+SORT_LABELS = {
+    "name": "Name A–Z",
+    "-name": "Name Z–A",
+    "country": "Country",
+    "city": "City",
+    "status": "Membership status",
+    "-created": "Newest first",
+}
 STATUS_FILTERS = [s.value for s in MembershipStatus] + [NO_MEMBERSHIP]
 
 
@@ -37,6 +43,7 @@ class DirectoryQuery:
     @classmethod
     def from_args(cls, args) -> "DirectoryQuery":
         """Read the query from request args, dropping values that are not ours."""
+
         def ints(name):
             return [int(v) for v in args.getlist(name) if v.isdigit()][:50]
 
@@ -46,7 +53,9 @@ class DirectoryQuery:
         sort = args.get("sort", "name")
         return cls(
             q=args.get("q", "").strip()[:200],
-            country=[c.upper() for c in args.getlist("country") if len(c) == 2 and c.isalpha()][:50],
+            country=[c.upper() for c in args.getlist("country") if len(c) == 2 and c.isalpha()][
+                :50
+            ],
             kind=allowed("kind", {k.value for k in OrgKind}),
             sme_size=allowed("sme_size", {s.value for s in SmeSize}),
             association=ints("association"),
@@ -56,14 +65,22 @@ class DirectoryQuery:
 
     def args(self) -> dict:
         """The query as URL arguments, for links that keep it (pagination, sort, export)."""
-        out = {"q": self.q, "country": self.country, "kind": self.kind, "sme_size": self.sme_size,
-               "association": self.association, "status": self.status, "sort": self.sort}
+        out = {
+            "q": self.q,
+            "country": self.country,
+            "kind": self.kind,
+            "sme_size": self.sme_size,
+            "association": self.association,
+            "status": self.status,
+            "sort": self.sort,
+        }
         return {k: v for k, v in out.items() if v}
 
     @property
     def is_filtered(self) -> bool:
-        return bool(self.q or self.country or self.kind or self.sme_size or self.association
-                    or self.status)
+        return bool(
+            self.q or self.country or self.kind or self.sme_size or self.association or self.status
+        )
 
 
 def filtered(query: DirectoryQuery, user) -> Select:
@@ -71,11 +88,13 @@ def filtered(query: DirectoryQuery, user) -> Select:
     stmt = scope_organisations(select(Organisation), user)
     for term in query_terms(query.q):
         # Each word must start a word of the name, city or an email (all terms must match).
-        stmt = stmt.where(Organisation.id.in_(
-            select(SearchToken.organisation_id).where(
-                and_(SearchToken.token >= term, SearchToken.token < term + "\uffff")
+        stmt = stmt.where(
+            Organisation.id.in_(
+                select(SearchToken.organisation_id).where(
+                    and_(SearchToken.token >= term, SearchToken.token < term + "\uffff")
+                )
             )
-        ))
+        )
     if query.country:
         stmt = stmt.where(Organisation.country.in_(query.country))
     if query.kind:
@@ -91,6 +110,8 @@ def filtered(query: DirectoryQuery, user) -> Select:
 
 def directory_select(query: DirectoryQuery, user) -> Select:
     """The filtered select, sorted, with each row's association loaded in the same statement."""
-    return filtered(query, user).options(joinedload(Organisation.association)).order_by(
-        *SORTS[query.sort]
+    return (
+        filtered(query, user)
+        .options(joinedload(Organisation.association))
+        .order_by(*SORTS[query.sort])
     )

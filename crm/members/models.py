@@ -7,7 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.db import TimestampMixin
 from crm.extensions import db
-from crm.members.vocab import NO_MEMBERSHIP, KIND_LABELS, OrgKind, country_name
+from crm.members.vocab import KIND_LABELS, NO_MEMBERSHIP, OrgKind, country_name
 
 # Token column compared with range queries: bytewise order keeps prefixes together on PostgreSQL.
 TokenString = String(120).with_variant(String(120, collation="C"), "postgresql")

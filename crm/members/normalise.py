@@ -5,8 +5,32 @@ import unicodedata
 
 _NON_WORD = re.compile(r"[^0-9a-z]+")
 # Legal-form suffixes that do not make two companies different.
-_LEGAL_FORMS = {"ltd", "limited", "gmbh", "sarl", "sas", "sa", "srl", "bv", "nv", "ab", "as", "aps",
-                "oy", "kg", "ug", "llp", "plc", "inc", "spa", "sl", "doo", "kft", "sro", "eurl"}
+_LEGAL_FORMS = {
+    "ltd",
+    "limited",
+    "gmbh",
+    "sarl",
+    "sas",
+    "sa",
+    "srl",
+    "bv",
+    "nv",
+    "ab",
+    "as",
+    "aps",
+    "oy",
+    "kg",
+    "ug",
+    "llp",
+    "plc",
+    "inc",
+    "spa",
+    "sl",
+    "doo",
+    "kft",
+    "sro",
+    "eurl",
+}
 
 
 def fold(text: str) -> str:

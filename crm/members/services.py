@@ -14,10 +14,32 @@ from crm.members.models import Membership, Organisation, Person, SearchToken
 from crm.members.status import best_status, membership_status
 from crm.members.vocab import MembershipRoute, MembershipStatus, OrgKind
 
-ORG_FIELDS = ("name", "acronym", "kind", "country", "city", "address", "postcode", "email",
-              "phone", "website", "vat_number", "sme_size", "notes", "association_id")
-PERSON_FIELDS = ("first_name", "last_name", "email", "phone", "job_title", "language",
-                 "is_primary_contact", "organisation_id")
+ORG_FIELDS = (
+    "name",
+    "acronym",
+    "kind",
+    "country",
+    "city",
+    "address",
+    "postcode",
+    "email",
+    "phone",
+    "website",
+    "vat_number",
+    "sme_size",
+    "notes",
+    "association_id",
+)
+PERSON_FIELDS = (
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "job_title",
+    "language",
+    "is_primary_contact",
+    "organisation_id",
+)
 
 
 class MemberError(ValueError):
@@ -36,6 +58,7 @@ def _clean(value):
 
 
 # --- organisations ---------------------------------------------------------------------------
+
 
 def find_duplicate_organisation(name: str, country: str, exclude_id: int | None = None):
     stmt = select(Organisation).where(
@@ -75,7 +98,8 @@ def create_organisation(data: dict) -> Organisation:
     duplicate = find_duplicate_organisation(data["name"], data["country"])
     if duplicate:
         raise MemberError(
-            f"{duplicate.name} ({duplicate.country}) already exists: edit that record instead.", "name"
+            f"{duplicate.name} ({duplicate.country}) already exists: edit that record instead.",
+            "name",
         )
     org = Organisation()
     _apply_org_fields(org, data)
@@ -83,8 +107,14 @@ def create_organisation(data: dict) -> Organisation:
     db.session.add(org)
     db.session.flush()
     reindex_organisation(org.id)
-    record("create", "organisation", org.id, f"Created {org.name}", after=snapshot(org),
-           organisation_id=org.id)
+    record(
+        "create",
+        "organisation",
+        org.id,
+        f"Created {org.name}",
+        after=snapshot(org),
+        organisation_id=org.id,
+    )
     return org
 
 
@@ -99,15 +129,26 @@ def update_organisation(org: Organisation, data: dict) -> None:
     duplicate = find_duplicate_organisation(name, country, exclude_id=org.id)
     if duplicate:
         raise MemberError(f"{duplicate.name} ({duplicate.country}) already exists.", "name")
-    if org.is_association and data.get("kind", org.kind) != OrgKind.ASSOCIATION and org.member_companies:
+    if (
+        org.is_association
+        and data.get("kind", org.kind) != OrgKind.ASSOCIATION
+        and org.member_companies
+    ):
         raise MemberError("This association still has member companies; move them first.", "kind")
     _apply_org_fields(org, data)
     db.session.flush()
     after = snapshot(org)
     if after != before:
         reindex_organisation(org.id)
-        record("update", "organisation", org.id, f"Updated {org.name}", before=before,
-               after=after, organisation_id=org.id)
+        record(
+            "update",
+            "organisation",
+            org.id,
+            f"Updated {org.name}",
+            before=before,
+            after=after,
+            organisation_id=org.id,
+        )
 
 
 @dataclass
@@ -116,8 +157,9 @@ class AssociationChange:
     opened: Membership | None = None
 
 
-def change_association(org: Organisation, association_id: int | None, *,
-                       move_membership: bool, on: date | None = None) -> AssociationChange:
+def change_association(
+    org: Organisation, association_id: int | None, *, move_membership: bool, on: date | None = None
+) -> AssociationChange:
     """Point an organisation at another national association (or none).
 
     Memberships are never deleted or silently recreated. With `move_membership`, a current
@@ -133,30 +175,50 @@ def change_association(org: Organisation, association_id: int | None, *,
     old_association_id = org.association_id
     org.association_id = association_id
     db.session.flush()
-    record("update", "organisation", org.id, f"Changed the association of {org.name}",
-           before=before, after=snapshot(org), organisation_id=org.id)
+    record(
+        "update",
+        "organisation",
+        org.id,
+        f"Changed the association of {org.name}",
+        before=before,
+        after=snapshot(org),
+        organisation_id=org.id,
+    )
     change = AssociationChange()
     if not move_membership or old_association_id is None:
         return change
     on = on or date.today()
-    current = next((m for m in org.memberships
-                    if m.route == MembershipRoute.ASSOCIATION
-                    and m.via_association_id == old_association_id
-                    and m.status in (MembershipStatus.ACTIVE, MembershipStatus.GRACE,
-                                     MembershipStatus.PENDING)), None)
+    current = next(
+        (
+            m
+            for m in org.memberships
+            if m.route == MembershipRoute.ASSOCIATION
+            and m.via_association_id == old_association_id
+            and m.status
+            in (MembershipStatus.ACTIVE, MembershipStatus.GRACE, MembershipStatus.PENDING)
+        ),
+        None,
+    )
     if current is None:
         return change
     end_date = current.end_date
     close_on = max(current.start_date, date.fromordinal(on.toordinal() - 1))
-    update_membership(current, {"end_date": close_on,
-                                "notes": _join_notes(current.notes, "Closed: association changed.")})
+    update_membership(
+        current,
+        {"end_date": close_on, "notes": _join_notes(current.notes, "Closed: association changed.")},
+    )
     change.closed = current
     if association_id is not None:
-        change.opened = create_membership(org, {
-            "route": MembershipRoute.ASSOCIATION, "via_association_id": association_id,
-            "start_date": on, "end_date": end_date,
-            "notes": "Moved from the previous association's membership.",
-        })
+        change.opened = create_membership(
+            org,
+            {
+                "route": MembershipRoute.ASSOCIATION,
+                "via_association_id": association_id,
+                "start_date": on,
+                "end_date": end_date,
+                "notes": "Moved from the previous association's membership.",
+            },
+        )
     return change
 
 
@@ -172,8 +234,14 @@ def delete_organisation(org: Organisation) -> None:
         raise MemberError("Remove its people and memberships (and move its members) first.")
     if db.session.scalar(select(User.id).where(User.organisation_id == org.id).limit(1)):
         raise MemberError("User accounts still belong to this organisation.")
-    record("delete", "organisation", org.id, f"Deleted {org.name}", before=snapshot(org),
-           organisation_id=None)
+    record(
+        "delete",
+        "organisation",
+        org.id,
+        f"Deleted {org.name}",
+        before=snapshot(org),
+        organisation_id=None,
+    )
     db.session.delete(org)
     db.session.flush()
 
@@ -185,11 +253,13 @@ def reindex_organisation(org_id: int) -> None:
     tokens = normalise.search_tokens(org.name, org.acronym, org.city, emails=(org.email, *emails))
     db.session.execute(delete(SearchToken).where(SearchToken.organisation_id == org_id))
     if tokens:
-        db.session.execute(insert(SearchToken),
-                           [{"organisation_id": org_id, "token": t} for t in sorted(tokens)])
+        db.session.execute(
+            insert(SearchToken), [{"organisation_id": org_id, "token": t} for t in sorted(tokens)]
+        )
 
 
 # --- people ----------------------------------------------------------------------------------
+
 
 def find_person_by_email(email: str | None, exclude_id: int | None = None) -> Person | None:
     key = normalise.email_key(email)
@@ -224,8 +294,14 @@ def create_person(data: dict) -> Person:
     db.session.flush()
     if person.organisation_id:
         reindex_organisation(person.organisation_id)
-    record("create", "person", person.id, f"Added {person.full_name}", after=snapshot(person),
-           organisation_id=person.organisation_id)
+    record(
+        "create",
+        "person",
+        person.id,
+        f"Added {person.full_name}",
+        after=snapshot(person),
+        organisation_id=person.organisation_id,
+    )
     return person
 
 
@@ -242,15 +318,28 @@ def update_person(person: Person, data: dict) -> None:
         return
     for org_id in {old_org, person.organisation_id} - {None}:
         reindex_organisation(org_id)
-        record("update", "person", person.id, f"Updated {person.full_name}", before=before,
-               after=after, organisation_id=org_id)
+        record(
+            "update",
+            "person",
+            person.id,
+            f"Updated {person.full_name}",
+            before=before,
+            after=after,
+            organisation_id=org_id,
+        )
 
 
 def delete_person(person: Person) -> None:
     """Delete a contact (its login, if any, is unlinked, not deleted)."""
     org_id = person.organisation_id
-    record("delete", "person", person.id, f"Deleted {person.full_name}", before=snapshot(person),
-           organisation_id=org_id)
+    record(
+        "delete",
+        "person",
+        person.id,
+        f"Deleted {person.full_name}",
+        before=snapshot(person),
+        organisation_id=org_id,
+    )
     db.session.delete(person)
     db.session.flush()
     if org_id:
@@ -258,6 +347,7 @@ def delete_person(person: Person) -> None:
 
 
 # --- memberships -----------------------------------------------------------------------------
+
 
 def _grace_days() -> int:
     return current_app.config["MEMBERSHIP_GRACE_DAYS"]
@@ -274,7 +364,9 @@ def _check_membership(data: dict) -> None:
     if data.get("route") == MembershipRoute.ASSOCIATION:
         association = db.session.get(Organisation, data.get("via_association_id") or 0)
         if association is None or not association.is_association:
-            raise MemberError("Choose the national association it comes through.", "via_association_id")
+            raise MemberError(
+                "Choose the national association it comes through.", "via_association_id"
+            )
     elif data.get("route") == MembershipRoute.DIRECT:
         data["via_association_id"] = None
     else:
@@ -283,8 +375,11 @@ def _check_membership(data: dict) -> None:
 
 def _set_status(membership: Membership, today: date | None = None) -> None:
     membership.status = membership_status(
-        membership.start_date, membership.end_date, membership.resigned_on,
-        today or date.today(), _grace_days(),
+        membership.start_date,
+        membership.end_date,
+        membership.resigned_on,
+        today or date.today(),
+        _grace_days(),
     )
 
 
@@ -294,7 +389,9 @@ def refresh_organisation_status(org_id: int) -> str:
     ).all()
     status = best_status(statuses)
     db.session.execute(
-        update(Organisation).where(Organisation.id == org_id).values(membership_status=status)
+        update(Organisation)
+        .where(Organisation.id == org_id)
+        .values(membership_status=status)
         .execution_options(synchronize_session="fetch")
     )
     return status
@@ -304,23 +401,36 @@ def create_membership(org: Organisation, data: dict) -> Membership:
     """Open a membership period for an organisation."""
     data = dict(data)
     _check_membership(data)
-    membership = Membership(organisation_id=org.id, route=data["route"],
-                            via_association_id=data.get("via_association_id"),
-                            start_date=data["start_date"], end_date=data.get("end_date"),
-                            resigned_on=data.get("resigned_on"), notes=_clean(data.get("notes")))
+    membership = Membership(
+        organisation_id=org.id,
+        route=data["route"],
+        via_association_id=data.get("via_association_id"),
+        start_date=data["start_date"],
+        end_date=data.get("end_date"),
+        resigned_on=data.get("resigned_on"),
+        notes=_clean(data.get("notes")),
+    )
     _set_status(membership)
     db.session.add(membership)
     db.session.flush()
     refresh_organisation_status(org.id)
-    record("create", "membership", membership.id, f"Membership of {org.name} from {membership.start_date}",
-           after=snapshot(membership), organisation_id=org.id)
+    record(
+        "create",
+        "membership",
+        membership.id,
+        f"Membership of {org.name} from {membership.start_date}",
+        after=snapshot(membership),
+        organisation_id=org.id,
+    )
     return membership
 
 
 def update_membership(membership: Membership, data: dict) -> None:
     """Change a membership's dates, route or notes; its status follows."""
-    merged = {f: getattr(membership, f) for f in
-              ("route", "via_association_id", "start_date", "end_date", "resigned_on", "notes")}
+    merged = {
+        f: getattr(membership, f)
+        for f in ("route", "via_association_id", "start_date", "end_date", "resigned_on", "notes")
+    }
     merged.update(data)
     _check_membership(merged)
     before = snapshot(membership)
@@ -331,8 +441,15 @@ def update_membership(membership: Membership, data: dict) -> None:
     refresh_organisation_status(membership.organisation_id)
     after = snapshot(membership)
     if after != before:
-        record("update", "membership", membership.id, f"Updated a membership of {membership.organisation.name}",
-               before=before, after=after, organisation_id=membership.organisation_id)
+        record(
+            "update",
+            "membership",
+            membership.id,
+            f"Updated a membership of {membership.organisation.name}",
+            before=before,
+            after=after,
+            organisation_id=membership.organisation_id,
+        )
 
 
 def recompute_statuses(today: date | None = None) -> int:
@@ -344,13 +461,19 @@ def recompute_statuses(today: date | None = None) -> int:
     changed = 0
     changed_orgs: set[int] = set()
     for membership in db.session.scalars(select(Membership)):
-        status = membership_status(membership.start_date, membership.end_date,
-                                   membership.resigned_on, today, _grace_days())
+        status = membership_status(
+            membership.start_date, membership.end_date, membership.resigned_on, today, _grace_days()
+        )
         if status != membership.status:
-            record("update", "membership", membership.id,
-                   f"Status {membership.status} -> {status} (daily recompute)",
-                   before={"status": membership.status}, after={"status": status.value},
-                   organisation_id=membership.organisation_id)
+            record(
+                "update",
+                "membership",
+                membership.id,
+                f"Status {membership.status} -> {status} (daily recompute)",
+                before={"status": membership.status},
+                after={"status": status.value},
+                organisation_id=membership.organisation_id,
+            )
             membership.status = status
             changed += 1
             changed_orgs.add(membership.organisation_id)

@@ -2,7 +2,16 @@
 
 from datetime import date
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -12,6 +21,7 @@ from crm.auth.decorators import login_required_any_role, roles_required
 from crm.auth.roles import STAFF, Role
 from crm.csvutil import csv_stream
 from crm.extensions import db
+from crm.formutil import choices
 from crm.members import access, bp, services
 from crm.members.directory import SORT_LABELS, STATUS_FILTERS, DirectoryQuery, directory_select
 from crm.members.forms import ConfirmForm, MembershipForm, OrganisationForm, PersonForm
@@ -24,7 +34,8 @@ DIRECTORY_ROLES = (*STAFF, Role.ASSOCIATION)
 def association_choices() -> list[tuple[int, str]]:
     rows = db.session.execute(
         select(Organisation.id, Organisation.name, Organisation.acronym, Organisation.country)
-        .where(Organisation.kind == OrgKind.ASSOCIATION).order_by(Organisation.sort_name)
+        .where(Organisation.kind == OrgKind.ASSOCIATION)
+        .order_by(Organisation.sort_name)
     )
     return [(r.id, f"{r.acronym or r.name} ({r.country})") for r in rows]
 
@@ -42,11 +53,17 @@ def _form_errors_from(error: services.MemberError, form) -> None:
 def directory():
     """Search, filter, sort and page through the organisations the user may see."""
     query = DirectoryQuery.from_args(request.args)
-    page = db.paginate(directory_select(query, current_user), per_page=50, max_per_page=100,
-                       error_out=False)
+    page = db.paginate(
+        directory_select(query, current_user), per_page=50, max_per_page=100, error_out=False
+    )
     return render_template(
-        "members/directory.html", page=page, query=query, countries=COUNTRY_CHOICES,
-        associations=association_choices(), sorts=SORT_LABELS, statuses=STATUS_FILTERS,
+        "members/directory.html",
+        page=page,
+        query=query,
+        countries=COUNTRY_CHOICES,
+        associations=association_choices(),
+        sorts=SORT_LABELS,
+        statuses=STATUS_FILTERS,
     )
 
 
@@ -56,23 +73,59 @@ def export_directory():
     """The filtered directory as CSV, one row per organisation with its primary contact."""
     query = DirectoryQuery.from_args(request.args)
     stmt = directory_select(query, current_user).options(selectinload(Organisation.people))
-    header = ["id", "name", "acronym", "kind", "country", "city", "address", "postcode", "email",
-              "phone", "website", "vat_number", "sme_size", "association", "membership_status",
-              "contact_first_name", "contact_last_name", "contact_email"]
+    header = [
+        "id",
+        "name",
+        "acronym",
+        "kind",
+        "country",
+        "city",
+        "address",
+        "postcode",
+        "email",
+        "phone",
+        "website",
+        "vat_number",
+        "sme_size",
+        "association",
+        "membership_status",
+        "contact_first_name",
+        "contact_last_name",
+        "contact_email",
+    ]
 
     def rows():
         for org in db.session.scalars(stmt.execution_options(yield_per=500)):
             contact = next((p for p in org.people if p.is_primary_contact), None) or (
-                org.people[0] if org.people else None)
-            yield [org.id, org.name, org.acronym, org.kind, org.country, org.city, org.address,
-                   org.postcode, org.email, org.phone, org.website, org.vat_number, org.sme_size,
-                   org.association.acronym or org.association.name if org.association else "",
-                   org.membership_status, contact.first_name if contact else "",
-                   contact.last_name if contact else "", contact.email if contact else ""]
+                org.people[0] if org.people else None
+            )
+            yield [
+                org.id,
+                org.name,
+                org.acronym,
+                org.kind,
+                org.country,
+                org.city,
+                org.address,
+                org.postcode,
+                org.email,
+                org.phone,
+                org.website,
+                org.vat_number,
+                org.sme_size,
+                org.association.acronym or org.association.name if org.association else "",
+                org.membership_status,
+                contact.first_name if contact else "",
+                contact.last_name if contact else "",
+                contact.email if contact else "",
+            ]
 
     filename = f"organisations-{date.today().isoformat()}.csv"
-    return Response(csv_stream(header, rows()), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        stream_with_context(csv_stream(header, rows())),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 @bp.route("/organisations/new", methods=["GET", "POST"])
@@ -80,7 +133,7 @@ def export_directory():
 def new_organisation():
     """Create an organisation."""
     form = OrganisationForm()
-    form.association_id.choices = [(0, "— none —")] + association_choices()
+    form.association_id.choices = choices([(0, "— none —")] + association_choices())
     del form.move_membership
     if form.validate_on_submit():
         try:
@@ -102,12 +155,18 @@ def organisation(org_id: int):
     member_count = None
     if org.is_association:
         member_count = db.session.scalar(
-            select(func.count()).select_from(Organisation).where(Organisation.association_id == org.id))
+            select(func.count())
+            .select_from(Organisation)
+            .where(Organisation.association_id == org.id)
+        )
     return render_template(
-        "members/organisation.html", org=org, events=events_for_organisation(org.id),
+        "members/organisation.html",
+        org=org,
+        events=events_for_organisation(org.id),
         can_edit=access.can_edit_organisation(current_user, org),
         can_manage_memberships=access.can_manage_memberships(current_user),
-        member_count=member_count, delete_form=ConfirmForm(),
+        member_count=member_count,
+        delete_form=ConfirmForm(),
     )
 
 
@@ -117,7 +176,7 @@ def edit_organisation(org_id: int):
     """Edit an organisation; a change of association never drops its memberships."""
     org = access.require_edit(db.get_or_404(Organisation, org_id))
     form = OrganisationForm(obj=org)
-    form.association_id.choices = [(0, "— none —")] + association_choices()
+    form.association_id.choices = choices([(0, "— none —")] + association_choices())
     may_move = current_user.role in access.DIRECTORY_EDITORS
     if not may_move:
         # Scoped users cannot move a company between associations.
@@ -127,14 +186,21 @@ def edit_organisation(org_id: int):
     if request.method == "GET" and may_move:
         form.association_id.data = org.association_id or 0
     if form.validate_on_submit():
-        data = {k: v for k, v in form.data.items() if k in services.ORG_FIELDS and k != "association_id"}
+        data = {
+            k: v for k, v in form.data.items() if k in services.ORG_FIELDS and k != "association_id"
+        }
         try:
             services.update_organisation(org, data)
             if may_move:
-                change = services.change_association(org, form.association_id.data,
-                                                     move_membership=form.move_membership.data)
+                change = services.change_association(
+                    org, form.association_id.data, move_membership=form.move_membership.data
+                )
                 if change.closed:
-                    flash("The membership through the old association was closed and kept in history.", "info")
+                    flash(
+                        "The membership through the old association was closed "
+                        "and kept in history.",
+                        "info",
+                    )
         except services.MemberError as error:
             db.session.rollback()
             _form_errors_from(error, form)
@@ -189,17 +255,26 @@ def edit_person(person_id: int):
     form = PersonForm(obj=person)
     if form.validate_on_submit():
         try:
-            services.update_person(person, {k: v for k, v in form.data.items()
-                                            if k in services.PERSON_FIELDS})
+            services.update_person(
+                person, {k: v for k, v in form.data.items() if k in services.PERSON_FIELDS}
+            )
         except services.MemberError as error:
             _form_errors_from(error, form)
         else:
             db.session.commit()
             flash("Contact saved.", "success")
-            return redirect(url_for("members.organisation", org_id=person.organisation_id)
-                            if person.organisation_id else url_for("members.directory"))
-    return render_template("members/person_form.html", form=form, org=person.organisation,
-                           person=person, delete_form=ConfirmForm())
+            return redirect(
+                url_for("members.organisation", org_id=person.organisation_id)
+                if person.organisation_id
+                else url_for("members.directory")
+            )
+    return render_template(
+        "members/person_form.html",
+        form=form,
+        org=person.organisation,
+        person=person,
+        delete_form=ConfirmForm(),
+    )
 
 
 @bp.post("/people/<int:person_id>/delete")
@@ -213,12 +288,14 @@ def delete_person(person_id: int):
     services.delete_person(person)
     db.session.commit()
     flash("Contact deleted.", "success")
-    return redirect(url_for("members.organisation", org_id=org_id) if org_id else url_for("dashboard.index"))
+    return redirect(
+        url_for("members.organisation", org_id=org_id) if org_id else url_for("dashboard.index")
+    )
 
 
 def _membership_form(org: Organisation, membership: Membership | None):
     form = MembershipForm(obj=membership)
-    form.via_association_id.choices = [(0, "—")] + association_choices()
+    form.via_association_id.choices = choices([(0, "—")] + association_choices())
     if request.method == "GET" and membership is None:
         form.start_date.data = date.today()
         if org.association_id:
@@ -253,8 +330,12 @@ def edit_membership(membership_id: int):
     org = membership.organisation
     form = _membership_form(org, membership)
     if form.validate_on_submit():
-        data = {k: v for k, v in form.data.items()
-                if k in ("route", "via_association_id", "start_date", "end_date", "resigned_on", "notes")}
+        data = {
+            k: v
+            for k, v in form.data.items()
+            if k
+            in ("route", "via_association_id", "start_date", "end_date", "resigned_on", "notes")
+        }
         try:
             services.update_membership(membership, data)
         except services.MemberError as error:
@@ -264,4 +345,6 @@ def edit_membership(membership_id: int):
             db.session.commit()
             flash("Membership saved.", "success")
             return redirect(url_for("members.organisation", org_id=org.id))
-    return render_template("members/membership_form.html", form=form, org=org, membership=membership)
+    return render_template(
+        "members/membership_form.html", form=form, org=org, membership=membership
+    )

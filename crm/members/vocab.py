@@ -62,12 +62,29 @@ NO_MEMBERSHIP = "none"
 # Statuses that count an organisation as a member today.
 CURRENT_STATUSES = (MembershipStatus.ACTIVE, MembershipStatus.GRACE)
 
+LANGUAGE_CHOICES = (
+    ("en", "English"),
+    ("fr", "Français"),
+    ("de", "Deutsch"),
+    ("es", "Español"),
+    ("it", "Italiano"),
+    ("nl", "Nederlands"),
+    ("pt", "Português"),
+    ("pl", "Polski"),
+    ("sv", "Svenska"),
+    ("da", "Dansk"),
+    ("fi", "Suomi"),
+    ("nb", "Norsk"),
+)
+LANGUAGES = tuple(code for code, _ in LANGUAGE_CHOICES)
+
 # The countries the association works in: EU and EEA states, the UK, Switzerland, the western
 # Balkans and Israel (PIL is a member association).
 EUROPEAN_COUNTRIES = (
-    "AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE "
-    "IS LI NO CH GB RS BA ME MK AL UA IL"
-).split()
+    "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU",
+    "IE", "IT", "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES",
+    "SE", "IS", "LI", "NO", "CH", "GB", "RS", "BA", "ME", "MK", "AL", "UA", "IL",
+)
 
 
 def country_name(code: str | None) -> str:

@@ -1,0 +1,43 @@
+# The README's commands. Everything installs into .venv from pyproject.toml.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+
+.PHONY: install run test test-sqlite test-postgres lint bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+# The CRM on its embedded default: SQLite, a local SMTP sink, a mail worker and demo data.
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) crm seed-demo --if-empty
+	$(FLASK) crm dev-up
+
+# Lint, then the whole suite on SQLite, then again on PostgreSQL when CRM_TEST_DATABASE_URL is set.
+test: install lint test-sqlite
+	@if [ -n "$$CRM_TEST_DATABASE_URL" ]; then $(MAKE) --no-print-directory test-postgres; \
+	else echo "CRM_TEST_DATABASE_URL is not set: the PostgreSQL run is skipped (CI sets it)."; fi
+
+test-sqlite: install
+	env -u CRM_TEST_DATABASE_URL $(BIN)/pytest
+
+test-postgres: install
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+
+bench: install
+	$(BIN)/python bench/bench_seed.py
+	$(BIN)/python bench/bench_directory.py
+	$(BIN)/python bench/bench_import.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache

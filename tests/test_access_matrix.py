@@ -1,0 +1,176 @@
+"""Every route in app.url_map: anonymous users are sent to login, wrong roles get 403, scoped
+users reach only their own organisation's records."""
+
+import pytest
+
+from crm.extensions import db
+from crm.members.models import Organisation, Person
+from tests import factories
+
+ALL = ("admin", "officer", "comms", "association", "member")
+STAFF = ("admin", "officer", "comms")
+EDITORS = ("admin", "officer")
+PUBLIC = "public"
+# Roles that pass the role check; "any" endpoints then check the object (see the tests below).
+EXPECTED = {
+    "static": PUBLIC,
+    "bootstrap.static": PUBLIC,
+    "auth.login": PUBLIC,
+    "auth.logout": PUBLIC,
+    "auth.forgot_password": PUBLIC,
+    "auth.reset_password": PUBLIC,
+    "mailings.dev_mailbox": PUBLIC,  # development only: 404 in every other configuration
+    "mailings.dev_message": PUBLIC,
+    "auth.users": ("admin",),
+    "auth.new_user": ("admin",),
+    "auth.edit_user": ("admin",),
+    "auth.delete_user": ("admin",),
+    "audit.audit_log": ("admin",),
+    "dashboard.index": ALL,
+    "members.directory": (*STAFF, "association"),
+    "members.export_directory": (*STAFF, "association"),
+    "members.new_organisation": EDITORS,
+    "members.organisation": ALL,
+    # Comms reads the directory but changes nothing in it.
+    "members.edit_organisation": (*EDITORS, "association", "member"),
+    "members.delete_organisation": ("admin",),
+    "members.new_person": (*EDITORS, "association", "member"),
+    "members.edit_person": (*EDITORS, "association", "member"),
+    "members.delete_person": (*EDITORS, "association", "member"),
+    "members.new_membership": EDITORS,
+    "members.edit_membership": EDITORS,
+    "members.import_upload": ("admin",),
+    "members.import_confirm": ("admin",),
+}
+
+
+def test_every_endpoint_has_an_expectation(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert endpoints - set(EXPECTED) == set(), "add new endpoints to EXPECTED"
+    assert set(EXPECTED) - endpoints == set(), "EXPECTED names endpoints that no longer exist"
+
+
+@pytest.fixture
+def world():
+    """One member company inside an association; each scoped user belongs to that world."""
+    association = factories.association("VUT")
+    org = factories.organisation("Scoped Label", association_id=association.id)
+    person = factories.person(org)
+    membership = factories.membership(org, via=association)
+    users = {role: factories.user(role) for role in STAFF}
+    users["association"] = factories.user("association", organisation=association)
+    users["member"] = factories.user("member", organisation=org)
+    db.session.commit()
+    return {
+        "org_id": org.id,
+        "person_id": person.id,
+        "membership_id": membership.id,
+        "user_id": users["comms"].id,
+        "token": "not-a-token",
+        "name": "x.eml",
+        "filename": "css/app.css",
+        "users": users,
+    }
+
+
+def _url(app, rule, world):
+    values = {arg: world[arg] for arg in rule.arguments}
+    with app.test_request_context():
+        from flask import url_for
+
+        return url_for(rule.endpoint, **values)
+
+
+def _rules(app):
+    return [r for r in app.url_map.iter_rules() if EXPECTED.get(r.endpoint) != PUBLIC]
+
+
+def _method(rule):
+    return "GET" if "GET" in rule.methods else "POST"
+
+
+def test_anonymous_is_sent_to_login_everywhere(app, client, world):
+    for rule in _rules(app):
+        response = client.open(_url(app, rule, world), method=_method(rule))
+        assert response.status_code == 302, rule.endpoint
+        assert "/login" in response.headers["Location"], rule.endpoint
+
+
+def test_public_endpoints_answer_without_login(app, client, world):
+    for rule in app.url_map.iter_rules():
+        if EXPECTED[rule.endpoint] != PUBLIC or rule.endpoint == "auth.logout":
+            continue
+        response = client.get(_url(app, rule, world))
+        assert response.status_code in (200, 400, 404), rule.endpoint
+        assert "/login" not in response.headers.get("Location", ""), rule.endpoint
+
+
+@pytest.mark.parametrize("role", ALL)
+def test_roles_get_403_exactly_where_expected(app, make_app, world, login, role):
+    client = app.test_client()
+    login(world["users"][role], client)
+    for rule in _rules(app):
+        response = client.open(_url(app, rule, world), method=_method(rule))
+        allowed = role in EXPECTED[rule.endpoint]
+        if allowed:
+            assert response.status_code not in (403, 500), (
+                rule.endpoint,
+                role,
+                response.status_code,
+            )
+        else:
+            assert response.status_code == 403, (rule.endpoint, role, response.status_code)
+
+
+@pytest.fixture
+def stranger():
+    """An organisation, person and membership outside the scoped users' world."""
+    other_association = factories.association("AIM", country="GB")
+    org = factories.organisation(
+        "Elsewhere Records", country="GB", association_id=other_association.id
+    )
+    person = factories.person(org)
+    db.session.commit()
+    return {"org_id": org.id, "person_id": person.id}
+
+
+OBJECT_ROUTES = [
+    ("GET", "/organisations/{org_id}"),
+    ("GET", "/organisations/{org_id}/edit"),
+    ("POST", "/organisations/{org_id}/edit"),
+    ("GET", "/organisations/{org_id}/people/new"),
+    ("POST", "/organisations/{org_id}/people/new"),
+    ("GET", "/people/{person_id}/edit"),
+    ("POST", "/people/{person_id}/edit"),
+    ("POST", "/people/{person_id}/delete"),
+]
+
+
+@pytest.mark.parametrize("role", ["association", "member"])
+def test_scoped_users_cannot_touch_other_organisations(app, world, stranger, login, role):
+    client = app.test_client()
+    login(world["users"][role], client)
+    for method, pattern in OBJECT_ROUTES:
+        response = client.open(pattern.format(**stranger), method=method, data={"name": "Hijacked"})
+        assert response.status_code == 403, (method, pattern)
+    db.session.expire_all()
+    assert db.session.get(Organisation, stranger["org_id"]).name == "Elsewhere Records"
+    assert db.session.get(Person, stranger["person_id"]) is not None
+
+
+def test_member_user_cannot_see_sibling_company_of_same_association(app, world, login):
+    association_id = db.session.get(Organisation, world["org_id"]).association_id
+    sibling = factories.organisation("Sibling Sounds", association_id=association_id)
+    db.session.commit()
+    client = login(world["users"]["member"], app.test_client())
+    assert client.get(f"/organisations/{sibling.id}").status_code == 403
+    association_client = login(world["users"]["association"], app.test_client())
+    assert association_client.get(f"/organisations/{sibling.id}").status_code == 200
+
+
+def test_association_directory_and_export_list_only_its_members(app, world, stranger, login):
+    client = login(world["users"]["association"], app.test_client())
+    page = client.get("/organisations").get_data(as_text=True)
+    assert "Scoped Label" in page and "Elsewhere Records" not in page
+    export = client.get("/organisations/export.csv").get_data(as_text=True)
+    assert "Scoped Label" in export and "Elsewhere Records" not in export

@@ -1,0 +1,265 @@
+"""Login, lockout, logout, password reset by email, the create-user command."""
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from crm.auth.models import User
+from crm.auth.services import find_user_by_email
+from crm.db import utcnow
+from crm.extensions import db
+from crm.mailings import worker
+from tests import factories
+from tests.conftest import PASSWORD
+
+
+def _login(client, email, password):
+    return client.post("/login", data={"email": email, "password": password})
+
+
+def test_login_and_logout(client):
+    user = factories.user("officer")
+    db.session.commit()
+    response = _login(client, user.email, PASSWORD)
+    assert response.status_code == 302
+    assert client.get("/").status_code == 200
+    assert client.get("/logout").status_code == 405  # never on GET
+    assert client.post("/logout").status_code == 302
+    assert client.get("/").status_code == 302
+
+
+def test_passwords_are_hashed(client):
+    user = factories.user("admin")
+    db.session.commit()
+    assert PASSWORD not in user.password_hash
+    assert user.check_password(PASSWORD) and not user.check_password(PASSWORD + "x")
+
+
+def test_wrong_password_and_unknown_email_get_the_same_answer(client):
+    user = factories.user("comms")
+    db.session.commit()
+    wrong = _login(client, user.email, "wrong password here")
+    unknown = _login(client, "nobody@example.org", "wrong password here")
+    assert wrong.status_code == unknown.status_code == 200
+    message = b"Email or password not recognised"
+    assert message in wrong.data and message in unknown.data
+
+
+def test_account_locks_after_repeated_failures_without_saying_so(app, client):
+    user = factories.user("officer")
+    db.session.commit()
+    for _ in range(app.config["LOCKOUT_THRESHOLD"]):
+        _login(client, user.email, "wrong password here")
+    db.session.expire_all()
+    assert db.session.get(User, user.id).locked_until > utcnow()
+    # Even the right password is refused while locked, with the usual message.
+    response = _login(client, user.email, PASSWORD)
+    assert response.status_code == 200 and b"not recognised" in response.data
+    locked = db.session.get(User, user.id)
+    locked.locked_until = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    assert _login(client, user.email, PASSWORD).status_code == 302
+
+
+def test_inactive_account_cannot_log_in(client):
+    user = factories.user("officer")
+    user.active = False
+    db.session.commit()
+    assert _login(client, user.email, PASSWORD).status_code == 200
+
+
+def test_login_redirect_stays_on_site(client):
+    user = factories.user("admin")
+    db.session.commit()
+    response = client.post(
+        "/login?next=//evil.example/x", data={"email": user.email, "password": PASSWORD}
+    )
+    assert response.headers["Location"] == "/"
+    client.post("/logout")
+    response = client.post(
+        "/login?next=/organisations", data={"email": user.email, "password": PASSWORD}
+    )
+    assert response.headers["Location"] == "/organisations"
+
+
+def test_login_is_rate_limited(make_app):
+    app = make_app(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="3 per minute")
+    client = app.test_client()
+    with app.app_context():
+        codes = [
+            client.post("/login", data={"email": "x@example.org", "password": "y"}).status_code
+            for _ in range(4)
+        ]
+    assert codes == [200, 200, 200, 429]
+
+
+def _reset_link(message) -> str:
+    return re.search(
+        r"http://\S+/password/reset/\S+", message.get_body(("plain",)).get_content()
+    ).group(0)
+
+
+@pytest.mark.smtp
+def test_password_reset_by_email_link_works_once(client, smtp_server):
+    user = factories.user("member")
+    db.session.commit()
+    response = client.post("/password/forgot", data={"email": user.email.upper()})
+    assert response.status_code == 302
+    assert worker.run(drain=True) == 1
+    [message] = smtp_server.messages
+    assert message["To"] == user.email
+    path = _reset_link(message).split("5000", 1)[1]
+    assert client.get(path).status_code == 200
+    new_password = "a brand new password"
+    response = client.post(path, data={"password": new_password, "confirm": new_password})
+    assert response.status_code == 302
+    assert _login(client, user.email, new_password).status_code == 302
+    client.post("/logout")
+    # The same link again: spent.
+    assert client.get(path).status_code == 400
+    assert (
+        client.post(
+            path, data={"password": "another password 1", "confirm": "another password 1"}
+        ).status_code
+        == 400
+    )
+
+
+def test_password_reset_for_unknown_email_says_the_same_and_sends_nothing(client):
+    known = factories.user("member")
+    db.session.commit()
+    answer_unknown = client.post(
+        "/password/forgot", data={"email": "nobody@example.org"}, follow_redirects=True
+    )
+    answer_known = client.post(
+        "/password/forgot", data={"email": known.email}, follow_redirects=True
+    )
+    assert b"If an account uses that address" in answer_unknown.data
+    assert b"If an account uses that address" in answer_known.data
+    from crm.mailings.models import Delivery
+
+    assert [d.to_email for d in db.session.scalars(db.select(Delivery))] == [known.email]
+
+
+def test_expired_and_tampered_reset_tokens_are_refused(app, client):
+    from itsdangerous import URLSafeTimedSerializer
+
+    user = factories.user("member")
+    db.session.commit()
+    serializer = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="password-reset")
+    from crm.auth.services import _password_fingerprint
+
+    good = serializer.dumps({"uid": user.id, "fp": _password_fingerprint(user)})
+    assert client.get(f"/password/reset/{good}").status_code == 200
+    assert client.get(f"/password/reset/{good[:-2]}xx").status_code == 400
+    app.config["PASSWORD_RESET_MAX_AGE"] = -1
+    try:
+        assert client.get(f"/password/reset/{good}").status_code == 400
+    finally:
+        app.config["PASSWORD_RESET_MAX_AGE"] = 3600
+
+
+def test_create_user_command(runner):
+    result = runner.invoke(
+        args=[
+            "crm",
+            "create-user",
+            "First.Admin@Example.org",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ],
+        input="a strong first password\n",
+    )
+    assert result.exit_code == 0, result.output
+    user = find_user_by_email("first.admin@example.org")
+    assert user.role == "admin" and user.check_password("a strong first password")
+    again = runner.invoke(
+        args=[
+            "crm",
+            "create-user",
+            "first.admin@example.org",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ],
+        input="a strong first password\n",
+    )
+    assert again.exit_code != 0 and "already exists" in again.output
+    short = runner.invoke(
+        args=["crm", "create-user", "x@example.org", "--role", "admin", "--password-stdin"],
+        input="short\n",
+    )
+    assert short.exit_code != 0 and "at least 12" in short.output
+
+
+def test_create_user_command_prompts_twice(runner):
+    result = runner.invoke(
+        args=["crm", "create-user", "prompted@example.org", "--role", "officer"],
+        input="prompted password 1\nprompted password 1\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert find_user_by_email("prompted@example.org").role == "officer"
+
+
+def test_member_user_must_name_an_organisation(runner):
+    result = runner.invoke(
+        args=["crm", "create-user", "m@example.org", "--role", "member", "--password-stdin"],
+        input="a long enough password\n",
+    )
+    assert result.exit_code != 0 and "must belong to an organisation" in result.output
+
+
+def test_admin_manages_users_and_it_is_audited(client, login_as):
+    from crm.audit.models import AuditEvent
+
+    admin = login_as("admin")
+    org = factories.organisation("Account Owner Records")
+    db.session.commit()
+    response = client.post(
+        "/users/new",
+        data={
+            "email": "new.member@example.org",
+            "role": "member",
+            "organisation_id": org.id,
+            "password": "member password 12",
+            "active": "y",
+        },
+    )
+    assert response.status_code == 302
+    user = find_user_by_email("new.member@example.org")
+    assert user.organisation_id == org.id
+    response = client.post(
+        f"/users/{user.id}/edit", data={"role": "member", "organisation_id": org.id}
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(User, user.id).active is False
+    assert client.post(f"/users/{user.id}/delete").status_code == 302
+    assert client.post(f"/users/{admin.id}/delete").status_code == 400
+    actions = db.session.scalars(
+        db.select(AuditEvent.action)
+        .where(AuditEvent.entity_type == "user", AuditEvent.entity_id == user.id)
+        .order_by(AuditEvent.id)
+    ).all()
+    assert actions == ["create", "update", "delete"]
+
+
+def test_user_form_errors_are_shown(client, login_as):
+    login_as("admin")
+    response = client.post(
+        "/users/new", data={"email": "not-an-email", "role": "member", "password": "x"}
+    )
+    assert response.status_code == 200
+    assert b"Invalid email address" in response.data
+    response = client.post(
+        "/users/new",
+        data={
+            "email": "ok@example.org",
+            "role": "member",
+            "organisation_id": 0,
+            "password": "long enough password",
+        },
+    )
+    assert b"must belong to an organisation" in response.data
