@@ -28,6 +28,7 @@ def create_app(config_class: type | None = None) -> Flask:
 
     web.register_errors(app)
     web.register_security_headers(app)
+    web.register_input_guard(app)
     web.register_template_helpers(app)
     return app
 

@@ -1,6 +1,6 @@
 """Cross-cutting web behaviour: error pages, security headers, template helpers."""
 
-from flask import Flask, render_template, request
+from flask import Flask, abort, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 
@@ -65,6 +65,16 @@ def register_errors(app: Flask) -> None:
     def server_error(error):
         db.session.rollback()
         return page(500, "Something went wrong", "The error has been logged. Nothing was saved.")
+
+
+def register_input_guard(app: Flask) -> None:
+    @app.before_request
+    def refuse_nul_characters():
+        # PostgreSQL cannot store NUL in text; no person types one. Refuse it up front, clearly.
+        for source in (request.args, request.form):
+            for _, values in source.lists():
+                if any("\x00" in value for value in values):
+                    abort(400, "The request contains a NUL character, which no field accepts.")
 
 
 def register_security_headers(app: Flask) -> None:

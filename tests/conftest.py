@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 from config import TestingConfig, database_url
 from crm import create_app
-from crm.extensions import db
+from crm.extensions import db, limiter
 from tests import factories
 
 PASSWORD = factories.PASSWORD
@@ -57,6 +57,15 @@ def make_app(database_uri, tmp_path_factory):
         return app
 
     return build
+
+
+@pytest.fixture
+def make_limited_app(make_app):
+    """An app with rate limiting on. The Limiter instance is shared by every app in the process,
+    so switch it off again afterwards or it would throttle the rest of the suite."""
+    yield lambda **overrides: make_app(RATELIMIT_ENABLED=True, **overrides)
+    limiter.enabled = False
+    limiter.reset()
 
 
 @pytest.fixture(scope="session")

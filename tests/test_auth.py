@@ -83,8 +83,8 @@ def test_login_redirect_stays_on_site(client):
     assert response.headers["Location"] == "/organisations"
 
 
-def test_login_is_rate_limited(make_app):
-    app = make_app(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="3 per minute")
+def test_login_is_rate_limited(make_limited_app):
+    app = make_limited_app(RATELIMIT_STORAGE_URI="memory://", LOGIN_RATE_LIMIT="3 per minute")
     client = app.test_client()
     with app.app_context():
         codes = [
