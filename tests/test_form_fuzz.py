@@ -11,6 +11,13 @@ from tests import factories
 text = st.text(max_size=300) | st.sampled_from(
     ["", " ", "=1+1", "@x", "DE", "label", "0", "-1", "2025-13-40", "a" * 5000, "\x00", "<b>x</b>"]
 )
+
+
+def _expected(values, ok):
+    """A NUL character is refused as a bad request; anything else gets a page or a redirect."""
+    return {400} if any("\x00" in v for v in values) else ok
+
+
 FUZZ = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -48,7 +55,7 @@ def test_organisation_form_never_fails(app, data):
     client.post("/login", data={"email": user.email, "password": factories.PASSWORD})
     before = db.session.scalar(db.select(db.func.count()).select_from(Organisation))
     response = client.post("/organisations/new", data=data)
-    assert response.status_code in (200, 302)
+    assert response.status_code in _expected(data.values(), {200, 302})
     after = db.session.scalar(db.select(db.func.count()).select_from(Organisation))
     assert after == before + (1 if response.status_code == 302 else 0)
 
@@ -77,7 +84,7 @@ def test_membership_form_never_fails(app, data):
     db.session.commit()
     client.post("/login", data={"email": user.email, "password": factories.PASSWORD})
     response = client.post(f"/organisations/{org.id}/memberships/new", data=data)
-    assert response.status_code in (200, 302)
+    assert response.status_code in _expected(data.values(), {200, 302})
 
 
 @FUZZ
@@ -95,4 +102,5 @@ def test_directory_query_never_fails(app, query):
     user = factories.user("comms")
     db.session.commit()
     client.post("/login", data={"email": user.email, "password": factories.PASSWORD})
-    assert client.get("/organisations", query_string=query).status_code == 200
+    response = client.get("/organisations", query_string=query)
+    assert response.status_code in _expected(query.values(), {200})
