@@ -5,6 +5,7 @@ import threading
 
 import click
 from flask import current_app
+from werkzeug.serving import run_simple
 
 DEMO_LOGINS = (
     ("admin@demo.example", "admin (secretariat)"),
@@ -48,7 +49,8 @@ def register(group) -> None:
             click.echo(f"    {email:<24} {role}")
         click.echo("")
         try:
-            app.run(host=host, port=port, debug=False, use_reloader=False)
+            # run_simple, not app.run(): Flask ignores app.run() inside a `flask` command.
+            run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
         finally:
             stop.set()
             sink.stop()
