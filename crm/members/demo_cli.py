@@ -1,5 +1,59 @@
 """Demo data commands."""
 
+import time
+
+import click
+from sqlalchemy import select
+
+from crm.audit.services import set_system_actor
+from crm.extensions import db
+from crm.members.models import Organisation
+
 
 def register(group) -> None:
-    """Filled in with the seed-demo command."""
+    @group.command("seed-demo")
+    @click.option(
+        "--members",
+        default=6000,
+        show_default=True,
+        type=click.IntRange(1, 500_000),
+        help="How many member organisations to invent.",
+    )
+    @click.option(
+        "--seed",
+        default=1,
+        show_default=True,
+        type=int,
+        help="Random seed: the same seed gives the same data.",
+    )
+    @click.option(
+        "--if-empty",
+        is_flag=True,
+        help="Do nothing (and succeed) when organisations already exist.",
+    )
+    def seed_demo_command(members: int, seed: int, if_empty: bool) -> None:
+        """Fill an empty directory with demo associations, members, people and logins."""
+        from crm.members import demo
+
+        set_system_actor("cli:seed-demo")
+        if db.session.scalar(select(Organisation.id).limit(1)) is not None:
+            if if_empty:
+                click.echo("seed-demo: organisations already exist, nothing to do (--if-empty)")
+                return
+            raise click.ClickException(
+                "organisations already exist: seed-demo only fills an empty directory "
+                "(use --if-empty to skip quietly)"
+            )
+        started = time.perf_counter()
+        summary = demo.seed_demo(members, seed)
+        db.session.commit()
+        elapsed = time.perf_counter() - started
+        click.echo(
+            f"seeded {summary.organisations} organisations, {summary.associations} associations, "
+            f"{summary.people} people, {summary.memberships} memberships, "
+            f"{summary.users} users in {elapsed:.1f} s"
+        )
+        if summary.logins:
+            click.echo(f"demo logins, all with the password {summary.password}:")
+            for email, role, note in summary.logins:
+                click.echo(f"  {email:<22} {role:<12} {note}")

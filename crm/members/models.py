@@ -20,6 +20,9 @@ class Organisation(TimestampMixin, db.Model):
     __table_args__ = (
         UniqueConstraint("name_key", "country", name="uq_organisation_name_key_country"),
         Index("ix_organisation_country_sort", "country", "sort_name"),
+        # Country with status is the directory's most common pair of filters.
+        Index("ix_organisation_country_status_sort", "country", "membership_status", "sort_name"),
+        Index("ix_organisation_created", "created_at", "id"),
         Index("ix_organisation_status_sort", "membership_status", "sort_name"),
         Index("ix_organisation_kind_sort", "kind", "sort_name"),
         Index("ix_organisation_association_sort", "association_id", "sort_name"),

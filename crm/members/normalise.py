@@ -33,10 +33,16 @@ _LEGAL_FORMS = {
 }
 
 
+# Letters that Unicode does not decompose into a base letter and an accent.
+_TRANSLITERATE = str.maketrans(
+    {"ø": "o", "æ": "ae", "đ": "d", "ł": "l", "ð": "d", "þ": "th", "œ": "oe", "ı": "i", "ß": "ss"}
+)
+
+
 def fold(text: str) -> str:
-    """Lower case, accents removed: 'Unabhängiger' -> 'unabhangiger'."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).replace("ß", "ss")
+    """Lower case, accents removed: 'Unabhängiger' -> 'unabhangiger', 'Łódź' -> 'lodz'."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_TRANSLITERATE))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def words(text: str | None) -> list[str]:
