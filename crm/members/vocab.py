@@ -80,11 +80,13 @@ LANGUAGES = tuple(code for code, _ in LANGUAGE_CHOICES)
 
 # The countries the association works in: EU and EEA states, the UK, Switzerland, the western
 # Balkans and Israel (PIL is a member association).
+# fmt: off
 EUROPEAN_COUNTRIES = (
     "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU",
     "IE", "IT", "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES",
     "SE", "IS", "LI", "NO", "CH", "GB", "RS", "BA", "ME", "MK", "AL", "UA", "IL",
 )
+# fmt: on
 
 
 def country_name(code: str | None) -> str:
