@@ -4,5 +4,35 @@ from crm.audit.models import AuditEvent
 from crm.auth.models import User
 from crm.mailings.models import Delivery
 from crm.members.models import Membership, Organisation, Person, SearchToken
+from crm.policy.models import (
+    Action,
+    ActionParticipant,
+    Campaign,
+    Dossier,
+    DossierDate,
+    JointLetterSignatory,
+    Milestone,
+    Priority,
+    PriorityDocument,
+    StakeholderProfile,
+)
 
-__all__ = ["AuditEvent", "Delivery", "Membership", "Organisation", "Person", "SearchToken", "User"]
+__all__ = [
+    "Action",
+    "ActionParticipant",
+    "AuditEvent",
+    "Campaign",
+    "Delivery",
+    "Dossier",
+    "DossierDate",
+    "JointLetterSignatory",
+    "Membership",
+    "Milestone",
+    "Organisation",
+    "Person",
+    "Priority",
+    "PriorityDocument",
+    "SearchToken",
+    "StakeholderProfile",
+    "User",
+]
