@@ -102,3 +102,51 @@ def test_claim_of_a_dead_worker_is_taken_back_after_the_lease(app, smtp_server):
     db.session.commit()
     assert worker.run(drain=True) == 1
     assert len(smtp_server.messages) == 1
+
+
+def test_a_slow_worker_whose_lease_expired_does_not_send_twice(app, smtp_server):
+    _queue(2)
+    first = worker.claim_batch("slow-worker", 10)
+    assert len(first) == 2
+    db.session.execute(
+        db.update(Delivery).values(
+            claimed_at=utcnow() - timedelta(seconds=app.config["MAIL_CLAIM_LEASE"] + 1)
+        )
+    )
+    db.session.commit()
+    second = worker.claim_batch("fast-worker", 10)
+    assert sorted(second) == sorted(first)
+    # The slow worker wakes up and tries its old batch: every row is someone else's now.
+    assert worker.send_batch(first, "slow-worker") == (0, 2)
+    assert worker.send_batch(second, "fast-worker") == (2, 0)
+    assert len(smtp_server.messages) == 2
+
+
+def test_claims_return_only_rows_this_worker_got():
+    _queue(3)
+    a = worker.claim_batch("a", 10)
+    b = worker.claim_batch("b", 10)
+    assert len(a) == 3 and b == []
+
+
+def test_an_unsendable_address_fails_alone_and_the_rest_go_out(smtp_server):
+    queue_email("jürgen@exämple.org", "Hello", "x", kind="test", key="bad")
+    _queue(2)
+    assert worker.run(drain=True) == 2
+    bad = db.session.scalar(db.select(Delivery).where(Delivery.to_email.startswith("j")))
+    db.session.refresh(bad)
+    assert bad.status == "failed" and "cannot be sent" in bad.last_error
+    assert len(smtp_server.messages) == 2
+
+
+def test_a_message_that_keeps_killing_its_worker_is_eventually_failed(app):
+    _queue(1)
+    for _ in range(worker.MAX_ATTEMPTS + 1):  # the first claim is not a retry
+        db.session.execute(
+            db.update(Delivery).values(
+                claimed_at=utcnow() - timedelta(seconds=app.config["MAIL_CLAIM_LEASE"] + 1)
+            )
+        )
+        db.session.commit()
+        worker.claim_batch("doomed", 10)  # claimed, then the worker "dies"
+    assert _statuses() == ["failed"]

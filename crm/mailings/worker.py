@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_mail import BadHeaderError, Message
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, case, or_, select, update
 
 from crm.db import utcnow
 from crm.extensions import db, mail
@@ -33,26 +33,68 @@ def _backoff(attempts: int) -> timedelta:
 
 
 def claim_batch(worker: str, size: int) -> list[int]:
-    """Mark up to `size` due deliveries as ours; expired claims of dead workers count as due."""
+    """Mark up to `size` due deliveries as ours and return exactly the ids we got.
+
+    A claim whose lease expired (its worker died mid-batch) counts as due again, and taking it
+    back counts an attempt, so a message that kills its worker ends up failed, not looping.
+    """
     now = utcnow()
     lease_expired = now - timedelta(seconds=current_app.config["MAIL_CLAIM_LEASE"])
     due = or_(
         and_(Delivery.status == DeliveryStatus.QUEUED, Delivery.next_attempt_at <= now),
         and_(Delivery.status == DeliveryStatus.SENDING, Delivery.claimed_at < lease_expired),
     )
-    stmt = select(Delivery.id).where(due).order_by(Delivery.priority, Delivery.id).limit(size)
+    candidates = select(Delivery.id).where(due).order_by(Delivery.priority, Delivery.id).limit(size)
     if db.engine.dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)
-    ids = list(db.session.scalars(stmt))
-    if ids:
-        db.session.execute(
+        candidates = candidates.with_for_update(skip_locked=True)
+    reclaimed = case(
+        (Delivery.status == DeliveryStatus.SENDING, Delivery.attempts + 1), else_=Delivery.attempts
+    )
+    # UPDATE ... RETURNING: the ids are the rows this statement changed, not the ones it read.
+    ids = list(
+        db.session.scalars(
             update(Delivery)
-            .where(Delivery.id.in_(ids), due)
-            .values(status=DeliveryStatus.SENDING, claimed_at=now, claimed_by=worker)
+            .where(Delivery.id.in_(candidates.scalar_subquery()), due)
+            .values(
+                status=DeliveryStatus.SENDING, claimed_at=now, claimed_by=worker, attempts=reclaimed
+            )
+            .returning(Delivery.id)
             .execution_options(synchronize_session=False)
         )
+    )
     db.session.commit()
-    return ids
+    exhausted = _fail_exhausted(ids) if ids else set()
+    return [i for i in ids if i not in exhausted]
+
+
+def _fail_exhausted(ids: list[int]) -> set[int]:
+    """Reclaimed deliveries that have used up their attempts are failed instead of sent."""
+    rows = db.session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(ids), Delivery.attempts >= MAX_ATTEMPTS)
+        .values(status=DeliveryStatus.FAILED, last_error="gave up after repeated worker failures")
+        .returning(Delivery.id)
+        .execution_options(synchronize_session=False)
+    )
+    failed = set(rows.scalars())
+    db.session.commit()
+    return failed
+
+
+def _still_ours(delivery_id: int, worker: str) -> bool:
+    """Renew our claim right before sending; False if another worker has taken it over."""
+    result = db.session.execute(
+        update(Delivery)
+        .where(
+            Delivery.id == delivery_id,
+            Delivery.claimed_by == worker,
+            Delivery.status == DeliveryStatus.SENDING,
+        )
+        .values(claimed_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return result.rowcount == 1
 
 
 def build_message(delivery: Delivery) -> Message:
@@ -94,19 +136,23 @@ def _retry_or_fail(delivery: Delivery, error: str) -> None:
         )
 
 
-def _release(ids: list[int]) -> None:
+def _release(ids: list[int], worker: str) -> None:
     """Give unsent claims back without counting an attempt (the connection failed, not they)."""
     if ids:
         db.session.execute(
             update(Delivery)
-            .where(Delivery.id.in_(ids), Delivery.status == DeliveryStatus.SENDING)
+            .where(
+                Delivery.id.in_(ids),
+                Delivery.claimed_by == worker,
+                Delivery.status == DeliveryStatus.SENDING,
+            )
             .values(status=DeliveryStatus.QUEUED, claimed_at=None, claimed_by=None)
             .execution_options(synchronize_session=False)
         )
         db.session.commit()
 
 
-def send_batch(ids: list[int]) -> tuple[int, int]:
+def send_batch(ids: list[int], worker: str) -> tuple[int, int]:
     """Send claimed deliveries over one connection. Returns (sent, not sent)."""
     sent = 0
     deliveries = db.session.scalars(
@@ -117,37 +163,49 @@ def send_batch(ids: list[int]) -> tuple[int, int]:
         with mail.connect() as connection:
             for delivery in deliveries:
                 remaining.remove(delivery.id)
-                try:
-                    connection.send(build_message(delivery))
-                except smtplib.SMTPRecipientsRefused as error:
-                    code, text = next(iter(error.recipients.values()))
-                    _handle_reply(delivery, code, text)
-                except (smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as error:
-                    _handle_reply(delivery, error.smtp_code, error.smtp_error)
-                except BadHeaderError:
-                    _mark(
-                        delivery.id,
-                        status=DeliveryStatus.FAILED,
-                        attempts=delivery.attempts + 1,
-                        last_error="a header contains a line break",
-                    )
-                except (smtplib.SMTPServerDisconnected, OSError) as error:
-                    _retry_or_fail(delivery, f"connection lost: {error}")
-                    raise
-                else:
-                    _mark(
-                        delivery.id,
-                        status=DeliveryStatus.SENT,
-                        sent_at=utcnow(),
-                        attempts=delivery.attempts + 1,
-                        last_error=None,
-                    )
+                if not _still_ours(delivery.id, worker):
+                    continue
+                if _send_one(connection, delivery):
                     sent += 1
     except (smtplib.SMTPException, OSError) as error:
         log.warning("SMTP connection failed: %s", error)
-        _release(remaining)
-        return sent, len(ids) - sent
+        _release(remaining, worker)
     return sent, len(ids) - sent
+
+
+def _send_one(connection, delivery: Delivery) -> bool:
+    """Send one delivery and record the outcome. Raises only when the connection is gone."""
+    try:
+        connection.send(build_message(delivery))
+    except smtplib.SMTPRecipientsRefused as error:
+        code, text = next(iter(error.recipients.values()))
+        _handle_reply(delivery, code, text)
+    except (smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as error:
+        _handle_reply(delivery, error.smtp_code, error.smtp_error)
+    except (smtplib.SMTPServerDisconnected, OSError) as error:
+        _retry_or_fail(delivery, f"connection lost: {error}")
+        raise
+    except (BadHeaderError, UnicodeError, ValueError) as error:
+        # The message itself cannot be sent (a line break in a header, an address SMTP cannot
+        # carry): retrying would fail the same way.
+        _mark(
+            delivery.id,
+            status=DeliveryStatus.FAILED,
+            attempts=delivery.attempts + 1,
+            last_error=f"cannot be sent: {error!r}"[:500],
+        )
+    except smtplib.SMTPException as error:
+        _retry_or_fail(delivery, f"SMTP error: {error}")
+    else:
+        _mark(
+            delivery.id,
+            status=DeliveryStatus.SENT,
+            sent_at=utcnow(),
+            attempts=delivery.attempts + 1,
+            last_error=None,
+        )
+        return True
+    return False
 
 
 def _handle_reply(delivery: Delivery, code: int, text) -> None:
@@ -180,7 +238,7 @@ def run(
                 return total
             time.sleep(poll_interval)
             continue
-        sent, unsent = send_batch(ids)
+        sent, unsent = send_batch(ids, worker)
         total += sent
         if unsent and sent == 0:
             if drain:
