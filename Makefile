@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-FLASK := $(BIN)/flask --app wsgi
+FLASK := CRM_CONFIG=development $(BIN)/flask --app wsgi
 
 .PHONY: install run test test-sqlite test-postgres lint bench clean
 

@@ -41,11 +41,16 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+    REMEMBER_COOKIE_DURATION = 60 * 60 * 24 * 14
     PERMANENT_SESSION_LIFETIME = 60 * 60 * 8
     WTF_CSRF_TIME_LIMIT = 60 * 60 * 8
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+    # Largest priority document accepted (below MAX_CONTENT_LENGTH, so the form can say why).
+    POLICY_UPLOAD_MAX_BYTES = int(os.environ.get("POLICY_UPLOAD_MAX_BYTES", 10 * 1024 * 1024))
 
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    # How many reverse proxies stand in front of the app (X-Forwarded-For hops to trust).
+    PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
     RESET_RATE_LIMIT = os.environ.get("RESET_RATE_LIMIT", "5 per minute;20 per hour")
@@ -103,14 +108,19 @@ class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
     REMEMBER_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
 
-    @classmethod
-    def check(cls) -> None:
-        """Refuse to start with the development secret."""
-        secret = os.environ.get("SECRET_KEY", "")
-        if len(secret) < 32 or secret == Config.SECRET_KEY:
-            raise RuntimeError(
-                "ProductionConfig needs SECRET_KEY set to at least 32 random characters"
-            )
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+
+
+DEV_SECRET = Config.SECRET_KEY
+
+
+def require_real_secret(secret: str | None) -> None:
+    """Refuse to serve real traffic with a missing, short or development secret."""
+    if not secret or len(secret) < 32 or secret == DEV_SECRET:
+        raise RuntimeError(
+            "SECRET_KEY must be set to at least 32 random characters (for local use, set "
+            "CRM_CONFIG=development)"
+        )
 
 
 CONFIGS = {

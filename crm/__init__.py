@@ -3,15 +3,19 @@
 import os
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from config import CONFIGS, ProductionConfig
+from config import CONFIGS, require_real_secret
 
 
 def create_app(config_class: type | None = None) -> Flask:
+    """Build the app. Without an explicit class, CRM_CONFIG names one; the default is production,
+    so a server started without settings refuses to run rather than run with a known secret."""
     if config_class is None:
-        config_class = CONFIGS[os.environ.get("CRM_CONFIG", "development")]
-    if config_class is ProductionConfig:
-        ProductionConfig.check()
+        name = os.environ.get("CRM_CONFIG", "production")
+        if name not in CONFIGS:
+            raise RuntimeError(f"CRM_CONFIG must be one of {', '.join(CONFIGS)}, not {name!r}")
+        config_class = CONFIGS[name]
     app = Flask(
         __name__,
         template_folder="../templates",
@@ -19,13 +23,20 @@ def create_app(config_class: type | None = None) -> Flask:
         instance_path=str(config_class.INSTANCE_DIR),
     )
     app.config.from_object(config_class)
+    if not (app.debug or app.testing):
+        require_real_secret(app.config.get("SECRET_KEY"))
+    if app.config["PROXY_COUNT"]:
+        # Behind a reverse proxy the client's address (for rate limits) is in X-Forwarded-For.
+        hops = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     os.makedirs(app.instance_path, exist_ok=True)
 
     register_extensions(app)
-    register_blueprints(app)
-    register_commands(app)
     from crm import web
 
+    web.register_converters(app)  # before the blueprints add their rules
+    register_blueprints(app)
+    register_commands(app)
     web.register_errors(app)
     web.register_security_headers(app)
     web.register_input_guard(app)

@@ -1,10 +1,34 @@
-"""Cross-cutting web behaviour: error pages, security headers, template helpers."""
+"""Cross-cutting web behaviour: error pages, security headers, URL converters, template helpers."""
 
 from flask import Flask, abort, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
+from werkzeug.routing import IntegerConverter
 
 from crm.extensions import db
+
+# Ids and page numbers beyond a 32-bit integer overflow the databases; nobody has one.
+MAX_INT = 2**31 - 1
+MAX_PAGE = 100_000
+
+
+class BoundedIntConverter(IntegerConverter):
+    """<int:...> in routes, refusing (404) numbers no database column can hold."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_INT)
+        super().__init__(map, *args, **kwargs)
+
+
+def register_converters(app: Flask) -> None:
+    app.url_map.converters["int"] = BoundedIntConverter
+
+
+def page_arg(name: str = "page") -> int:
+    """The page number from the query string, within 1..MAX_PAGE whatever was typed."""
+    value = request.args.get(name, "1")
+    number = int(value) if value.isascii() and value.isdigit() and len(value) < 7 else 1
+    return min(max(number, 1), MAX_PAGE)
 
 
 def register_errors(app: Flask) -> None:

@@ -148,9 +148,7 @@ def test_expired_and_tampered_reset_tokens_are_refused(app, client):
     user = factories.user("member")
     db.session.commit()
     serializer = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="password-reset")
-    from crm.auth.services import _password_fingerprint
-
-    good = serializer.dumps({"uid": user.id, "fp": _password_fingerprint(user)})
+    good = serializer.dumps({"uid": user.id, "fp": user.password_fingerprint})
     assert client.get(f"/password/reset/{good}").status_code == 200
     assert client.get(f"/password/reset/{good[:-2]}xx").status_code == 400
     app.config["PASSWORD_RESET_MAX_AGE"] = -1
@@ -263,3 +261,49 @@ def test_user_form_errors_are_shown(client, login_as):
         },
     )
     assert b"must belong to an organisation" in response.data
+
+
+def test_a_password_reset_ends_other_sessions(app, client):
+    from crm.auth import services
+
+    user = factories.user("officer")
+    db.session.commit()
+    other_device = app.test_client()
+    assert _login(other_device, user.email, PASSWORD).status_code == 302
+    assert other_device.get("/").status_code == 200
+    services.reset_password(db.session.get(User, user.id), "a completely new password")
+    db.session.commit()
+    assert other_device.get("/").status_code == 302  # signed out
+
+
+def test_admin_cannot_demote_or_deactivate_themself(client, login_as):
+    admin = login_as("admin")
+    response = client.post(f"/users/{admin.id}/edit", data={"role": "officer", "active": "y"})
+    assert response.status_code == 200 and b"cannot remove your own admin role" in response.data
+    db.session.expire_all()
+    assert db.session.get(User, admin.id).role == "admin"
+
+
+def test_admin_setting_a_password_is_audited_and_inactive_creation_recorded(client, login_as):
+    from crm.audit.models import AuditEvent
+
+    login_as("admin")
+    org = factories.organisation()
+    db.session.commit()
+    client.post(
+        "/users/new",
+        data={
+            "email": "off@example.org",
+            "role": "member",
+            "organisation_id": org.id,
+            "password": "member password 12",
+        },
+    )
+    user = find_user_by_email("off@example.org")
+    created = db.session.scalar(db.select(AuditEvent).where(AuditEvent.entity_id == user.id))
+    assert user.active is False and created.after["active"] is False
+    client.post(
+        f"/users/{user.id}/edit",
+        data={"role": "member", "organisation_id": org.id, "password": "another password 12"},
+    )
+    assert db.session.scalar(db.select(AuditEvent).where(AuditEvent.action == "password-set"))

@@ -164,3 +164,71 @@ def test_membership_form_validates_and_records_history(client, login_as):
     assert db.session.get(Organisation, org.id).membership_status == "active"
     page = client.get(f"/organisations/{org.id}").get_data(as_text=True)
     assert "end_date" in page and "2021-01-01" in page  # the audit trail shows before and after
+
+
+def test_moving_a_membership_in_grace_keeps_its_dates_and_changes_route():
+    vut = factories.association("VUT")
+    aim = factories.association("AIM", country="GB")
+    org = factories.organisation("Late Payer Records", association_id=vut.id)
+    ended = date.today() - timedelta(days=10)
+    grace = factories.membership(org, start=date(2020, 1, 1), end=ended, via=vut)
+    db.session.commit()
+    assert grace.status == "grace"
+    change = services.change_association(org, aim.id, move_membership=True)
+    db.session.commit()
+    assert change.moved.id == grace.id and change.opened is None and change.closed is None
+    db.session.expire_all()
+    [only] = db.session.scalars(db.select(Membership).where(Membership.organisation_id == org.id))
+    assert (only.start_date, only.end_date, only.via_association_id) == (
+        date(2020, 1, 1),
+        ended,
+        aim.id,
+    )
+    assert only.status == "grace"
+
+
+def test_moving_a_pending_membership_does_not_start_it_early():
+    vut = factories.association("VUT")
+    aim = factories.association("AIM", country="GB")
+    org = factories.organisation("Future Records", association_id=vut.id)
+    starts = date.today() + timedelta(days=60)
+    pending = factories.membership(org, start=starts, via=vut)
+    db.session.commit()
+    services.change_association(org, aim.id, move_membership=True)
+    db.session.commit()
+    db.session.expire_all()
+    [only] = db.session.scalars(db.select(Membership).where(Membership.organisation_id == org.id))
+    assert only.id == pending.id and only.start_date == starts and only.status == "pending"
+    assert only.via_association_id == aim.id
+
+
+def test_leaving_all_associations_makes_the_membership_direct():
+    vut = factories.association("VUT")
+    org = factories.organisation("Independent Again", association_id=vut.id)
+    factories.membership(org, start=date(2020, 1, 1), via=vut)
+    db.session.commit()
+    change = services.change_association(org, None, move_membership=True)
+    db.session.commit()
+    assert change.closed.via_association_id == vut.id
+    assert change.opened.route == "direct" and change.opened.via_association_id is None
+    assert db.session.get(Organisation, org.id).membership_status == "active"
+
+
+def test_an_association_cannot_be_placed_inside_another(client, login_as):
+    login_as("officer")
+    vut = factories.association("VUT")
+    org = factories.organisation("Becoming Association", association_id=vut.id)
+    db.session.commit()
+    response = client.post(
+        f"/organisations/{org.id}/edit",
+        data={
+            "name": "Becoming Association",
+            "kind": "association",
+            "country": "DE",
+            "association_id": vut.id,
+        },
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    saved = db.session.get(Organisation, org.id)
+    assert saved.kind == "association" and saved.association_id is None

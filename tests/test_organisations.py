@@ -171,3 +171,31 @@ def test_hostile_text_is_escaped(client, login_as):
     page = client.get(f"/organisations/{org.id}").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt; Records" in page
+
+
+def test_member_users_neither_see_nor_change_internal_notes(client, login_as):
+    org = factories.organisation("Noted Label", notes="SECRET internal remark")
+    db.session.commit()
+    staff_client = client
+    login_as("officer")
+    staff_client.post(
+        f"/organisations/{org.id}/edit",
+        data={
+            "name": "Noted Label",
+            "kind": "label",
+            "country": "DE",
+            "association_id": 0,
+            "notes": "SECRET second remark",
+        },
+    )
+    staff_client.post("/logout")
+    login_as("member", organisation=org)
+    assert b"SECRET" not in client.get(f"/organisations/{org.id}/edit").data
+    page = client.get(f"/organisations/{org.id}").get_data(as_text=True)
+    assert "SECRET" not in page and "Created user" not in page
+    client.post(
+        f"/organisations/{org.id}/edit",
+        data={"name": "Noted Label", "kind": "label", "country": "DE", "notes": "overwritten"},
+    )
+    db.session.expire_all()
+    assert db.session.get(Organisation, org.id).notes == "SECRET second remark"

@@ -41,13 +41,25 @@ def test_session_cookie_is_http_only_and_same_site(client):
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
-def test_production_refuses_the_development_secret(monkeypatch):
+def test_production_refuses_a_missing_short_or_development_secret(monkeypatch):
+    from config import DEV_SECRET
+
+    for secret in (None, "short", DEV_SECRET):
+        config = type("Prod", (ProductionConfig,), {"SECRET_KEY": secret})
+        with pytest.raises(RuntimeError, match="SECRET_KEY"):
+            create_app(config)
+    good = type("Prod", (ProductionConfig,), {"SECRET_KEY": "x" * 40})
+    assert create_app(good).config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_without_settings_the_app_starts_as_production_and_refuses(monkeypatch):
+    monkeypatch.delenv("CRM_CONFIG", raising=False)
     monkeypatch.delenv("SECRET_KEY", raising=False)
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
-        create_app(ProductionConfig)
-    monkeypatch.setenv("SECRET_KEY", "short")
-    with pytest.raises(RuntimeError, match="SECRET_KEY"):
-        create_app(ProductionConfig)
+        create_app()
+    monkeypatch.setenv("CRM_CONFIG", "staging")
+    with pytest.raises(RuntimeError, match="CRM_CONFIG must be one of"):
+        create_app()
 
 
 def test_production_cookies_are_secure():
@@ -99,3 +111,14 @@ def test_nul_characters_are_refused_with_a_message(client, login_as):
     )
     assert response.status_code == 400 and b"NUL character" in response.data
     assert client.get("/organisations?q=a%00b").status_code == 400
+
+
+def test_numbers_beyond_any_database_column_are_not_found_not_errors(client, login_as):
+    login_as("admin")
+    huge = "99999999999999999999"
+    assert client.get(f"/organisations/{huge}").status_code == 404
+    assert client.get(f"/people/{huge}/edit").status_code == 404
+    assert client.get(f"/organisations?association={huge}&page={huge}").status_code == 200
+    assert client.get("/organisations?association=²&page=³").status_code == 200
+    assert client.get(f"/users?page={huge}").status_code == 200
+    assert client.get(f"/audit?page={huge}").status_code == 200

@@ -70,19 +70,27 @@ def record(
     return event
 
 
-def events_for_organisation(organisation_id: int, limit: int = 100) -> list[AuditEvent]:
-    """The organisation's own trail and that of its people and memberships, newest first."""
-    return list(
-        db.session.scalars(
-            db.select(AuditEvent)
-            .where(AuditEvent.organisation_id == organisation_id)
-            .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
-            .limit(limit)
-        )
+def events_for_organisation(
+    organisation_id: int, internal: bool = True, limit: int = 100
+) -> list[AuditEvent]:
+    """The organisation's own trail and that of its people and memberships, newest first.
+
+    Without `internal` (for member and association users) account events are left out; the
+    page hides internal fields such as notes.
+    """
+    stmt = (
+        db.select(AuditEvent)
+        .where(AuditEvent.organisation_id == organisation_id)
+        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+        .limit(limit)
     )
+    if not internal:
+        stmt = stmt.where(AuditEvent.entity_type != "user")
+    return list(db.session.scalars(stmt))
 
 
 def events_for(entity_type: str, entity_id: int, limit: int = 100) -> list[AuditEvent]:
+    """One record's trail, newest first."""
     return list(
         db.session.scalars(
             db.select(AuditEvent)

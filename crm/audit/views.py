@@ -7,6 +7,7 @@ from crm.audit.models import AuditEvent
 from crm.auth.decorators import roles_required
 from crm.auth.roles import Role
 from crm.extensions import db
+from crm.web import page_arg
 
 
 @bp.get("/audit")
@@ -17,5 +18,5 @@ def audit_log():
     stmt = db.select(AuditEvent).order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
     if entity_type:
         stmt = stmt.where(AuditEvent.entity_type == entity_type)
-    page = db.paginate(stmt, per_page=50, error_out=False)
+    page = db.paginate(stmt, page=page_arg(), per_page=50, error_out=False)
     return render_template("audit/log.html", page=page, entity_type=entity_type)

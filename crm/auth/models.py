@@ -1,5 +1,6 @@
 """Login accounts."""
 
+import hashlib
 from datetime import datetime
 
 from flask import current_app
@@ -43,6 +44,15 @@ class User(UserMixin, TimestampMixin, db.Model):
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
+
+    @property
+    def password_fingerprint(self) -> str:
+        """Changes whenever the password does: part of sessions and reset links, so a password
+        change or reset ends every other session and spends every earlier link."""
+        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.password_fingerprint}"
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts

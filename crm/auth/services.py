@@ -1,15 +1,15 @@
 """Accounts: creation, authentication with lockout, password reset links."""
 
-import hashlib
 from datetime import timedelta
 from functools import cache
 
 from flask import current_app, render_template, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func
+from sqlalchemy import func, update
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from crm.audit.services import record, snapshot
+from crm.audit.services import current_actor, record, snapshot
 from crm.auth.models import User
 from crm.auth.roles import SCOPED, Role
 from crm.db import utcnow
@@ -44,7 +44,9 @@ def _user_snapshot(user: User) -> dict:
     return snapshot(user, exclude=("password_hash",))
 
 
-def create_user(email: str, password: str, role: str, organisation_id: int | None = None) -> User:
+def create_user(
+    email: str, password: str, role: str, organisation_id: int | None = None, active: bool = True
+) -> User:
     """Create an account; association and member users must name their organisation."""
     email = normalise_email(email)
     if role not in set(Role):
@@ -54,10 +56,18 @@ def create_user(email: str, password: str, role: str, organisation_id: int | Non
     if find_user_by_email(email):
         raise AccountError("an account with this email already exists")
     _check_scope(role, organisation_id)
-    user = User(email=email, role=role, organisation_id=organisation_id if role in SCOPED else None)
+    user = User(
+        email=email,
+        role=role,
+        active=active,
+        organisation_id=organisation_id if role in SCOPED else None,
+    )
     user.set_password(password)
-    db.session.add(user)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(user)
+    except IntegrityError as error:  # created concurrently after our check
+        raise AccountError("an account with this email already exists") from error
     record(
         "create",
         "user",
@@ -80,7 +90,11 @@ def _check_scope(role: str, organisation_id: int | None) -> None:
 
 
 def update_user(user: User, *, role: str, organisation_id: int | None, active: bool) -> None:
-    """Change an account's role, scope or active flag."""
+    """Change an account's role, scope or active flag; nobody demotes or deactivates themself,
+    so the CRM cannot be left without an admin by accident."""
+    actor_id, _ = current_actor()
+    if user.id == actor_id and (role != Role.ADMIN or not active):
+        raise AccountError("you cannot remove your own admin role or deactivate yourself")
     _check_scope(role, organisation_id)
     before = _user_snapshot(user)
     user.role = role
@@ -97,6 +111,20 @@ def update_user(user: User, *, role: str, organisation_id: int | None, active: b
         f"Updated user {user.email}",
         before=before,
         after=_user_snapshot(user),
+        organisation_id=user.organisation_id,
+    )
+
+
+def set_password(user: User, password: str) -> None:
+    """An admin sets an account's password (this ends the user's other sessions)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+    user.set_password(password)
+    record(
+        "password-set",
+        "user",
+        user.id,
+        f"Password set for {user.email} by an admin",
         organisation_id=user.organisation_id,
     )
 
@@ -127,7 +155,14 @@ def authenticate(email: str, password: str) -> User | None:
         user.check_password(password)  # same cost as an open account
         return None
     if not user.check_password(password) or not user.active:
-        user.failed_logins += 1
+        # Counted in the database, so parallel guesses cannot overwrite each other's count.
+        db.session.execute(
+            update(User)
+            .where(User.id == user.id)
+            .values(failed_logins=User.failed_logins + 1)
+            .execution_options(synchronize_session=False)
+        )
+        db.session.refresh(user, ["failed_logins"])
         if user.failed_logins >= current_app.config["LOCKOUT_THRESHOLD"]:
             user.locked_until = now + timedelta(minutes=current_app.config["LOCKOUT_MINUTES"])
             user.failed_logins = 0
@@ -149,17 +184,12 @@ def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="password-reset")
 
 
-def _password_fingerprint(user: User) -> str:
-    # Part of the token: once the password changes, every earlier link stops working.
-    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
-
-
 def request_password_reset(email: str) -> None:
     """Queue a reset link if the account exists; the caller says the same thing either way."""
     user = find_user_by_email(email)
     if user is None or not user.active:
         return
-    token = _serializer().dumps({"uid": user.id, "fp": _password_fingerprint(user)})
+    token = _serializer().dumps({"uid": user.id, "fp": user.password_fingerprint})
     link = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for(
         "auth.reset_password", token=token
     )
@@ -189,7 +219,7 @@ def user_for_reset_token(token: str) -> User | None:
     if not isinstance(data, dict):
         return None
     user = db.session.get(User, data.get("uid")) if isinstance(data.get("uid"), int) else None
-    if user is None or not user.active or data.get("fp") != _password_fingerprint(user):
+    if user is None or not user.active or data.get("fp") != user.password_fingerprint:
         return None
     return user
 

@@ -1,5 +1,6 @@
 """Login, logout, password reset and user administration."""
 
+import hmac
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -13,6 +14,7 @@ from crm.auth.roles import Role
 from crm.extensions import db, limiter, login_manager
 from crm.formutil import choices
 from crm.members.models import Organisation
+from crm.web import page_arg
 
 login_manager.login_view = "auth.login"
 login_manager.login_message = "Please sign in to see this page."
@@ -20,8 +22,15 @@ login_manager.session_protection = "strong"
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+def load_user(session_id: str) -> User | None:
+    """The user of a session id "<id>:<password fingerprint>", if the password is unchanged."""
+    user_id, _, fingerprint = session_id.partition(":")
+    if not user_id.isdigit() or len(user_id) > 9:
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not hmac.compare_digest(user.password_fingerprint, fingerprint):
+        return None
+    return user
 
 
 def _safe_next(target: str | None) -> str:
@@ -109,7 +118,9 @@ def _organisation_choices() -> list[tuple[int, str]]:
 @roles_required(Role.ADMIN)
 def users():
     """All accounts."""
-    page = db.paginate(db.select(User).order_by(User.email), per_page=100, error_out=False)
+    page = db.paginate(
+        db.select(User).order_by(User.email), page=page_arg(), per_page=100, error_out=False
+    )
     return render_template("auth/users.html", page=page)
 
 
@@ -129,11 +140,11 @@ def new_user():
                     form.password.data,
                     form.role.data,
                     form.organisation_id.data or None,
+                    active=form.active.data,
                 )
             except services.AccountError as error:
                 form.email.errors.append(str(error).capitalize() + ".")
             else:
-                user.active = form.active.data
                 db.session.commit()
                 flash(f"Account {user.email} created.", "success")
                 return redirect(url_for("auth.users"))
@@ -159,11 +170,14 @@ def edit_user(user_id: int):
                 active=form.active.data,
             )
             if form.password.data:
-                user.set_password(form.password.data)
+                services.set_password(user, form.password.data)
         except services.AccountError as error:
+            db.session.rollback()
             form.organisation_id.errors.append(str(error).capitalize() + ".")
         else:
             db.session.commit()
+            if user.id == current_user.id:
+                login_user(user)  # a new password changed our own session id
             flash("Account saved.", "success")
             return redirect(url_for("auth.users"))
     return render_template("auth/user_form.html", form=form, user=user, delete_form=DeleteForm())

@@ -45,7 +45,9 @@ class DirectoryQuery:
         """Read the query from request args, dropping values that are not ours."""
 
         def ints(name):
-            return [int(v) for v in args.getlist(name) if v.isdigit()][:50]
+            return [
+                int(v) for v in args.getlist(name) if v.isascii() and v.isdigit() and len(v) < 10
+            ][:50]
 
         def allowed(name, values):
             return [v for v in args.getlist(name) if v in values][:50]

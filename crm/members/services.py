@@ -1,11 +1,13 @@
 """Writes to organisations, people and memberships. Each adds, flushes and audits; the caller
 commits once."""
 
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from flask import current_app
 from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from crm.audit.services import record, snapshot
 from crm.extensions import db
@@ -50,6 +52,17 @@ class MemberError(ValueError):
         self.field = field
 
 
+@contextmanager
+def _conflict_as_error(message: str, field: str | None = None):
+    """Write inside a savepoint: a unique or foreign-key conflict (usually a concurrent request
+    that won the race after our checks) becomes a clear MemberError, not a 500."""
+    try:
+        with db.session.begin_nested():
+            yield
+    except IntegrityError as error:
+        raise MemberError(message, field) from error
+
+
 def _clean(value):
     if isinstance(value, str):
         value = value.strip()
@@ -72,6 +85,8 @@ def find_duplicate_organisation(name: str, country: str, exclude_id: int | None 
 def _check_association(org: Organisation, association_id: int | None) -> None:
     if association_id is None:
         return
+    if org.is_association:
+        raise MemberError("A national association cannot belong to another one.", "association_id")
     association = db.session.get(Organisation, association_id)
     if association is None or not association.is_association:
         raise MemberError("Choose a national association.", "association_id")
@@ -104,8 +119,8 @@ def create_organisation(data: dict) -> Organisation:
     org = Organisation()
     _apply_org_fields(org, data)
     _check_association(org, org.association_id)
-    db.session.add(org)
-    db.session.flush()
+    with _conflict_as_error("This organisation was just created by someone else.", "name"):
+        db.session.add(org)
     reindex_organisation(org.id)
     record(
         "create",
@@ -135,8 +150,10 @@ def update_organisation(org: Organisation, data: dict) -> None:
         and org.member_companies
     ):
         raise MemberError("This association still has member companies; move them first.", "kind")
-    _apply_org_fields(org, data)
-    db.session.flush()
+    with _conflict_as_error(
+        "Another organisation with this name and country was just saved.", "name"
+    ):
+        _apply_org_fields(org, data)
     after = snapshot(org)
     if after != before:
         reindex_organisation(org.id)
@@ -153,8 +170,9 @@ def update_organisation(org: Organisation, data: dict) -> None:
 
 @dataclass
 class AssociationChange:
-    closed: Membership | None = None
-    opened: Membership | None = None
+    closed: Membership | None = None  # an active period ended the day before the change
+    opened: Membership | None = None  # and continued through the new association
+    moved: Membership | None = None  # a pending or grace period that changed route only
 
 
 def change_association(
@@ -162,10 +180,11 @@ def change_association(
 ) -> AssociationChange:
     """Point an organisation at another national association (or none).
 
-    Memberships are never deleted or silently recreated. With `move_membership`, a current
-    membership held through the old association is closed the day before `on` (kept in history)
-    and a new one through the new association starts on `on` with the same end date; without
-    it, memberships stay exactly as they were and the change is only recorded.
+    Memberships are never deleted or silently recreated. Without `move_membership` they stay
+    exactly as they were and only the link changes. With it, the membership held through the old
+    association moves: an active one is closed the day before `on` (kept in history) and
+    continues through the new association from `on` with the same end date; a pending or grace
+    one keeps its dates and changes route.
     """
     association_id = association_id or None
     if association_id == org.association_id:
@@ -188,38 +207,56 @@ def change_association(
     if not move_membership or old_association_id is None:
         return change
     on = on or date.today()
-    current = next(
-        (
-            m
-            for m in org.memberships
-            if m.route == MembershipRoute.ASSOCIATION
-            and m.via_association_id == old_association_id
-            and m.status
-            in (MembershipStatus.ACTIVE, MembershipStatus.GRACE, MembershipStatus.PENDING)
-        ),
-        None,
-    )
+    current = _current_membership_through(org, old_association_id, on)
     if current is None:
         return change
+    new_route = {
+        "route": MembershipRoute.ASSOCIATION if association_id else MembershipRoute.DIRECT,
+        "via_association_id": association_id,
+    }
+    status = membership_status(
+        current.start_date, current.end_date, current.resigned_on, on, _grace_days()
+    )
+    if status != MembershipStatus.ACTIVE or current.start_date >= on:
+        # Not begun yet, or ended and awaiting renewal: the period keeps its dates and changes
+        # only its route; splitting it would invent or lose days of membership.
+        note = "Moved to the new association." if association_id else "Now a direct membership."
+        update_membership(current, {**new_route, "notes": _join_notes(current.notes, note)})
+        change.moved = current
+        return change
     end_date = current.end_date
-    close_on = max(current.start_date, date.fromordinal(on.toordinal() - 1))
     update_membership(
         current,
-        {"end_date": close_on, "notes": _join_notes(current.notes, "Closed: association changed.")},
+        {
+            "end_date": on - timedelta(days=1),
+            "notes": _join_notes(current.notes, "Closed: association changed."),
+        },
     )
     change.closed = current
-    if association_id is not None:
-        change.opened = create_membership(
-            org,
-            {
-                "route": MembershipRoute.ASSOCIATION,
-                "via_association_id": association_id,
-                "start_date": on,
-                "end_date": end_date,
-                "notes": "Moved from the previous association's membership.",
-            },
-        )
+    change.opened = create_membership(
+        org,
+        {
+            **new_route,
+            "start_date": on,
+            "end_date": end_date,
+            "notes": "Continues the membership held through the previous association.",
+        },
+    )
     return change
+
+
+def _current_membership_through(org: Organisation, association_id: int, on: date):
+    """The membership held through `association_id` that is current at `on`, judged by its dates
+    (the stored status may be a day old): active first, then in grace, then pending."""
+    rank = {MembershipStatus.ACTIVE: 0, MembershipStatus.GRACE: 1, MembershipStatus.PENDING: 2}
+    candidates = []
+    for m in org.memberships:
+        if m.route != MembershipRoute.ASSOCIATION or m.via_association_id != association_id:
+            continue
+        status = membership_status(m.start_date, m.end_date, m.resigned_on, on, _grace_days())
+        if status in rank:
+            candidates.append((rank[status], m.start_date, m))
+    return min(candidates, key=lambda c: (c[0], c[1]))[2] if candidates else None
 
 
 def _join_notes(existing: str | None, addition: str) -> str:
@@ -242,8 +279,8 @@ def delete_organisation(org: Organisation) -> None:
         before=snapshot(org),
         organisation_id=None,
     )
-    db.session.delete(org)
-    db.session.flush()
+    with _conflict_as_error("Other records (joint letters, for example) still refer to it."):
+        db.session.delete(org)
 
 
 def reindex_organisation(org_id: int) -> None:
@@ -290,8 +327,8 @@ def create_person(data: dict) -> Person:
         raise MemberError("Another person already has this email address.", "email")
     person = Person()
     _apply_person_fields(person, data)
-    db.session.add(person)
-    db.session.flush()
+    with _conflict_as_error("Another person already has this email address.", "email"):
+        db.session.add(person)
     if person.organisation_id:
         reindex_organisation(person.organisation_id)
     record(
@@ -311,8 +348,8 @@ def update_person(person: Person, data: dict) -> None:
         raise MemberError("Another person already has this email address.", "email")
     before = snapshot(person)
     old_org = person.organisation_id
-    _apply_person_fields(person, data)
-    db.session.flush()
+    with _conflict_as_error("Another person already has this email address.", "email"):
+        _apply_person_fields(person, data)
     after = snapshot(person)
     if after == before:
         return

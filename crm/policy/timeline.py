@@ -9,6 +9,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from crm.auth.roles import STAFF
 from crm.extensions import db
+from crm.web import MAX_PAGE
 from crm.members.access import scope_organisations
 from crm.members.models import Organisation, Person
 from crm.policy.models import Action, ActionParticipant, Campaign, Dossier
@@ -82,6 +83,7 @@ def with_details(stmt: Select) -> Select:
 
 def timeline_page(stmt: Select, user, page: int = 1, per_page: int = TIMELINE_PAGE_SIZE):
     """One page of a record's timeline as the user may see it."""
+    page = min(max(page or 1, 1), MAX_PAGE)
     return db.paginate(
         with_details(visible_to(stmt, user)), page=page, per_page=per_page, error_out=False
     )
