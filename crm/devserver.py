@@ -32,6 +32,15 @@ def register(group) -> None:
             raise click.ClickException("dev-up is for the development configuration only")
         app.config["MAIL_PORT"] = smtp_port
         app.extensions["mail"].port = smtp_port
+        # The daily job, run at start so statuses follow today's date (cron does it in production).
+        from crm.audit.services import set_system_actor
+        from crm.extensions import db
+        from crm.members.services import recompute_statuses
+
+        set_system_actor("dev-up:recompute-memberships")
+        changed = recompute_statuses()
+        db.session.commit()
+        click.echo(f"  {changed} membership statuses brought up to date")
         sink = start_sink(app.config["DEV_MAILBOX_DIR"], port=smtp_port)
         stop = threading.Event()
 

@@ -50,25 +50,35 @@ def test_form_errors_are_clear_and_nothing_is_saved(client, login_as):
     response = client.post(
         "/organisations/new",
         data={
-            "name": '=HYPERLINK("http://x")',
+            "name": "",
             "kind": "spaceship",
             "country": "XX",
             "email": "not an email",
             "website": "javascript:alert(1)",
             "phone": "call me",
+            "city": "x" * 121,
         },
     )
     assert response.status_code == 200
     text = response.get_data(as_text=True)
     for message in (
-        "Must not start with = + - or @.",
+        "This field is required.",
         "Not a valid choice",
         "Invalid email address",
         "Start with http:// or https://.",
         "Digits, spaces and",
+        "Field cannot be longer than 120 characters.",
     ):
         assert message in text
     assert db.session.scalar(db.select(db.func.count()).select_from(Organisation)) == 0
+
+
+def test_names_that_look_like_formulas_are_kept_and_exported_safely(client, login_as):
+    login_as("admin")
+    response = client.post("/organisations/new", data={**NEW_ORG, "name": "+1 Records"})
+    assert response.status_code == 302
+    export = client.get("/organisations/export.csv").get_data(as_text=True)
+    assert "'+1 Records" in export
 
 
 def test_edit_records_before_and_after(client, login_as):

@@ -30,7 +30,6 @@ from crm.members.vocab import (
     MembershipRoute,
 )
 
-NO_FORMULA = Regexp(r"^(?![=+\-@\t\r])", message="Must not start with = + - or @.")
 PHONE = Regexp(r"^\+?[0-9 ()./-]{4,40}$", message="Digits, spaces and + ( ) . / - only.")
 
 
@@ -41,13 +40,13 @@ def _coerce_optional_int(value):
 
 
 class OrganisationForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=200), NO_FORMULA])
-    acronym = StringField("Acronym", validators=[Optional(), Length(max=30), NO_FORMULA])
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    acronym = StringField("Acronym", validators=[Optional(), Length(max=30)])
     kind = SelectField("Kind", choices=choices((k.value, v) for k, v in KIND_LABELS.items()))
     country = SelectField("Country", choices=choices(COUNTRY_CHOICES))
-    city = StringField("City", validators=[Optional(), Length(max=120), NO_FORMULA])
-    address = TextAreaField("Address", validators=[Optional(), Length(max=500), NO_FORMULA])
-    postcode = StringField("Postcode", validators=[Optional(), Length(max=20), NO_FORMULA])
+    city = StringField("City", validators=[Optional(), Length(max=120)])
+    address = TextAreaField("Address", validators=[Optional(), Length(max=500)])
+    postcode = StringField("Postcode", validators=[Optional(), Length(max=20)])
     email = EmailField("General email", validators=[Optional(), Email(), Length(max=254)])
     phone = StringField("Phone", validators=[Optional(), Length(max=40), PHONE])
     website = StringField(
@@ -58,7 +57,7 @@ class OrganisationForm(FlaskForm):
             Regexp(r"^https?://\S+$", message="Start with http:// or https://."),
         ],
     )
-    vat_number = StringField("VAT number", validators=[Optional(), Length(max=40), NO_FORMULA])
+    vat_number = StringField("VAT number", validators=[Optional(), Length(max=40)])
     sme_size = SelectField(
         "SME size",
         choices=choices([("", "—")] + [(k.value, v) for k, v in SME_LABELS.items()]),
@@ -76,11 +75,11 @@ class OrganisationForm(FlaskForm):
 
 
 class PersonForm(FlaskForm):
-    first_name = StringField("First name", validators=[DataRequired(), Length(max=100), NO_FORMULA])
-    last_name = StringField("Last name", validators=[DataRequired(), Length(max=100), NO_FORMULA])
+    first_name = StringField("First name", validators=[DataRequired(), Length(max=100)])
+    last_name = StringField("Last name", validators=[DataRequired(), Length(max=100)])
     email = EmailField("Email", validators=[Optional(), Email(), Length(max=254)])
     phone = StringField("Phone", validators=[Optional(), Length(max=40), PHONE])
-    job_title = StringField("Job title", validators=[Optional(), Length(max=120), NO_FORMULA])
+    job_title = StringField("Job title", validators=[Optional(), Length(max=120)])
     language = SelectField(
         "Preferred language",
         validators=[Optional()],
