@@ -30,6 +30,9 @@ from crm.members.vocab import (
     MembershipRoute,
 )
 
+# For short codes and references where a leading = + - @ is never legitimate. Names keep them
+# ("+1 Records"): exports escape such cells instead.
+NO_FORMULA = Regexp(r"^(?![=+\-@\t\r])", message="Must not start with = + - or @.")
 PHONE = Regexp(r"^\+?[0-9 ()./-]{4,40}$", message="Digits, spaces and + ( ) . / - only.")
 
 
