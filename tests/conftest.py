@@ -15,6 +15,7 @@ from sqlalchemy import text
 
 from config import TestingConfig, database_url
 from crm import create_app
+from crm.audit.services import set_system_actor
 from crm.extensions import db, limiter
 from tests import factories
 
@@ -94,6 +95,7 @@ def _empty_tables():
 @pytest.fixture(autouse=True)
 def app_context(app):
     """Every test runs in an app context and leaves the database empty behind it."""
+    set_system_actor("system")  # a CLI command run by an earlier test must not leak its name
     with app.app_context():
         yield
         db.session.rollback()

@@ -41,6 +41,55 @@ EXPECTED = {
     "members.edit_membership": EDITORS,
     "members.import_upload": ("admin",),
     "members.import_confirm": ("admin",),
+    # The action log: officers and the secretariat write it; comms reads it and the reports.
+    "policy.new_action": EDITORS,
+    "policy.action": STAFF,
+    "policy.edit_action": EDITORS,
+    "policy.delete_action": EDITORS,
+    "policy.complete_followup": EDITORS,
+    "policy.participants_json": STAFF,
+    "policy.followups": STAFF,
+    "policy.reports_index": STAFF,
+    "policy.report_eu_meetings": STAFF,
+    "policy.report_eu_meetings_csv": STAFF,
+    "policy.report_priorities": STAFF,
+    "policy.report_campaign": STAFF,
+    # Policy records (issue 4): comms reads, officers and admins write.
+    "policy.priorities": STAFF,
+    "policy.priority": STAFF,
+    "policy.new_priority": EDITORS,
+    "policy.edit_priority": EDITORS,
+    "policy.new_document": EDITORS,
+    "policy.download_document": STAFF,
+    "policy.delete_document": EDITORS,
+    "policy.dossiers": STAFF,
+    "policy.dossier": STAFF,
+    "policy.new_dossier": EDITORS,
+    "policy.edit_dossier": EDITORS,
+    "policy.add_dossier_date": EDITORS,
+    "policy.toggle_dossier_date": EDITORS,
+    "policy.delete_dossier_date": EDITORS,
+    "policy.stakeholders": STAFF,
+    "policy.stakeholder": STAFF,
+    "policy.new_stakeholder": EDITORS,
+    "policy.edit_stakeholder": EDITORS,
+    "policy.campaigns": STAFF,
+    "policy.campaign": STAFF,
+    "policy.new_campaign": EDITORS,
+    "policy.edit_campaign": EDITORS,
+    "policy.milestones": STAFF,
+    "policy.new_milestone": EDITORS,
+    "policy.edit_milestone": EDITORS,
+    "policy.toggle_milestone": EDITORS,
+    "policy.public_milestones": PUBLIC,
+    "policy.invite_organisations": EDITORS,
+    "policy.invite_organisation": EDITORS,
+    "policy.signatory_answer": EDITORS,
+    "policy.signatories": STAFF,
+    "policy.signatories_csv": STAFF,
+    # A member answers its own organisation's invitation to co-sign (object-checked).
+    "policy.my_invitations": ("member",),
+    "policy.my_invitation": ("member",),
 }
 
 
@@ -60,8 +109,13 @@ def world():
     users = {role: factories.user(role) for role in STAFF}
     users["association"] = factories.user("association", organisation=association)
     users["member"] = factories.user("member", organisation=org)
+    campaign, action = _action_world(person)
+    policy = _policy_world(org)
     db.session.commit()
     return {
+        "campaign_id": campaign.id,
+        "action_id": action.id,
+        **policy,
         "org_id": org.id,
         "person_id": person.id,
         "membership_id": membership.id,
@@ -70,6 +124,67 @@ def world():
         "name": "x.eml",
         "filename": "css/app.css",
         "users": users,
+    }
+
+
+def _action_world(person):
+    """A priority with a campaign, and one logged action with a participant and a follow-up."""
+    from datetime import date
+
+    from crm.policy.models import Action, ActionParticipant, Campaign, Priority
+
+    priority = Priority(slug="world-priority", title="World priority")
+    campaign = Campaign(slug="world-campaign", title="World campaign", kind="lobbying")
+    campaign.priority = priority
+    action = Action(kind="meeting", occurred_on=date(2026, 1, 5), title="World meeting")
+    action.campaign, action.priority = campaign, priority
+    action.followup_due_on = date(2026, 1, 12)
+    action.participants.append(ActionParticipant(person_id=person.id))
+    db.session.add_all([priority, campaign, action])
+    db.session.flush()
+    return campaign, action
+
+
+def _policy_world(org):
+    """Priority, dossier with a date, document, stakeholder, milestone, and a joint letter that
+    the member's organisation is invited to co-sign (its deadline far ahead)."""
+    from datetime import date
+
+    from crm.policy import services as policy
+    from crm.policy import services_campaigns, services_stakeholders
+    from crm.policy.models import PriorityDocument
+
+    priority = policy.create_priority({"title": "Matrix priority", "status": "active"})
+    dossier = policy.create_dossier(
+        {"priority_id": priority.id, "title": "Matrix dossier", "stage": "committee"}
+    )
+    key_date = policy.add_dossier_date(
+        dossier, {"label": "Vote", "kind": "vote", "due_on": date(2030, 1, 1)}
+    )
+    document = policy.add_link(priority, "Matrix link", "https://example.org/x", None)
+    milestone = policy.create_milestone({"happened_on": date(2024, 1, 1), "title": "Matrix"})
+    profile = services_stakeholders.create_stakeholder(
+        {"first_name": "Mia", "last_name": "Matrix", "kind": "mep", "country": "DE"}
+    )
+    letter = services_campaigns.create_campaign(
+        {
+            "priority_id": priority.id,
+            "title": "Matrix letter",
+            "kind": "joint_letter",
+            "status": "active",
+            "deadline": date(2099, 1, 1),
+        }
+    )
+    signatory = services_campaigns.invite(letter, org.id).signatory
+    assert isinstance(document, PriorityDocument)
+    return {
+        "priority_id": priority.id,
+        "dossier_id": dossier.id,
+        "date_id": key_date.id,
+        "document_id": document.id,
+        "milestone_id": milestone.id,
+        "stakeholder_id": profile.id,
+        "signatory_id": signatory.id,
     }
 
 

@@ -1,5 +1,7 @@
 """The dashboard."""
 
+from datetime import date
+
 from flask import redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import or_, select
@@ -31,8 +33,17 @@ def index():
             )
         )
         recent = recent.where(AuditEvent.organisation_id.in_(own))
+    week = overdue = None
+    if current_user.role in STAFF:
+        from crm.policy.followups import overdue_count
+        from crm.policy.reports import team_week
+
+        week = team_week(date.today())
+        overdue = overdue_count(current_user.id, date.today())
     return render_template(
         "dashboard/index.html",
+        week=week,
+        overdue_followups=overdue,
         by_country=by_country,
         by_country_named=[(country_name(code), n) for code, n in by_country],
         total_members=sum(n for _, n in by_country),

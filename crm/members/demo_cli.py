@@ -46,6 +46,11 @@ def register(group) -> None:
             )
         started = time.perf_counter()
         summary = demo.seed_demo(members, seed)
+        from crm.policy.demo import seed_policy_demo
+        from crm.policy.demo_actions import seed_demo_actions
+
+        policy = seed_policy_demo(seed)  # same transaction: all the demo data or none of it
+        actions = seed_demo_actions(seed=seed)  # the action log, linked to what was just seeded
         db.session.commit()
         elapsed = time.perf_counter() - started
         click.echo(
@@ -53,6 +58,12 @@ def register(group) -> None:
             f"{summary.people} people, {summary.memberships} memberships, "
             f"{summary.users} users in {elapsed:.1f} s"
         )
+        click.echo(
+            f"policy: {policy.priorities} priorities, {policy.dossiers} dossiers, "
+            f"{policy.stakeholders} stakeholders, {policy.campaigns} campaigns, "
+            f"{policy.signatories} joint-letter invitations, {policy.milestones} milestones"
+        )
+        click.echo(f"action log: {actions} actions over the past 12 months")
         if summary.logins:
             click.echo(f"demo logins, all with the password {summary.password}:")
             for email, role, note in summary.logins:

@@ -41,6 +41,8 @@ _TRANSLITERATE = str.maketrans(
 
 def fold(text: str) -> str:
     """Lower case, accents removed: 'Unabhängiger' -> 'unabhangiger', 'Łódź' -> 'lodz'."""
+    if text.isascii():  # most names: nothing to decompose
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_TRANSLITERATE))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 

@@ -27,6 +27,7 @@ from crm.members.directory import SORT_LABELS, STATUS_FILTERS, DirectoryQuery, d
 from crm.members.forms import ConfirmForm, MembershipForm, OrganisationForm, PersonForm
 from crm.members.models import Membership, Organisation, Person
 from crm.members.vocab import COUNTRY_CHOICES, OrgKind
+from crm.web import page_arg
 
 DIRECTORY_ROLES = (*STAFF, Role.ASSOCIATION)
 
@@ -54,7 +55,7 @@ def directory():
     """Search, filter, sort and page through the organisations the user may see."""
     query = DirectoryQuery.from_args(request.args)
     page = db.paginate(
-        directory_select(query, current_user), per_page=50, max_per_page=100, error_out=False
+        directory_select(query, current_user), page=page_arg(), per_page=50, error_out=False
     )
     return render_template(
         "members/directory.html",
@@ -150,7 +151,10 @@ def new_organisation():
 @bp.get("/organisations/<int:org_id>")
 @login_required_any_role
 def organisation(org_id: int):
-    """An organisation with its people, memberships, association and audit trail."""
+    """An organisation with its people, memberships, association, timeline and audit trail."""
+    # Imported here: the policy package imports the members models, which import this module.
+    from crm.policy.timeline import for_organisation, timeline_page
+
     org = access.require_view(db.get_or_404(Organisation, org_id))
     member_count = None
     if org.is_association:
@@ -162,11 +166,14 @@ def organisation(org_id: int):
     return render_template(
         "members/organisation.html",
         org=org,
-        events=events_for_organisation(org.id),
+        events=events_for_organisation(org.id, internal=current_user.is_staff),
         can_edit=access.can_edit_organisation(current_user, org),
         can_manage_memberships=access.can_manage_memberships(current_user),
         member_count=member_count,
         delete_form=ConfirmForm(),
+        timeline=timeline_page(
+            for_organisation(org.id), current_user, page=request.args.get("tpage", 1, type=int)
+        ),
     )
 
 
@@ -179,10 +186,12 @@ def edit_organisation(org_id: int):
     form.association_id.choices = choices([(0, "— none —")] + association_choices())
     may_move = current_user.role in access.DIRECTORY_EDITORS
     if not may_move:
-        # Scoped users cannot move a company between associations.
+        # Scoped users cannot move a company between associations, change what kind of
+        # organisation it is, or read the secretariat's internal notes.
         del form.association_id
         del form.move_membership
         del form.kind
+        del form.notes
     if request.method == "GET" and may_move:
         form.association_id.data = org.association_id or 0
     if form.validate_on_submit():
@@ -192,14 +201,20 @@ def edit_organisation(org_id: int):
         try:
             services.update_organisation(org, data)
             if may_move:
+                # A national association belongs to no other association.
+                target = None if org.is_association else form.association_id.data
                 change = services.change_association(
-                    org, form.association_id.data, move_membership=form.move_membership.data
+                    org, target, move_membership=form.move_membership.data
                 )
                 if change.closed:
                     flash(
-                        "The membership through the old association was closed "
-                        "and kept in history.",
+                        "The membership through the old association was closed and kept in "
+                        "history; a new period continues through the new one.",
                         "info",
+                    )
+                elif change.moved:
+                    flash(
+                        "The membership now runs through the new association, same dates.", "info"
                     )
         except services.MemberError as error:
             db.session.rollback()

@@ -9,10 +9,10 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from crm.auth.roles import STAFF
 from crm.extensions import db
-from crm.web import MAX_PAGE
 from crm.members.access import scope_organisations
 from crm.members.models import Organisation, Person
 from crm.policy.models import Action, ActionParticipant, Campaign, Dossier
+from crm.web import MAX_PAGE
 
 TIMELINE_PAGE_SIZE = 25
 
