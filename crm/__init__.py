@@ -62,11 +62,20 @@ def register_blueprints(app: Flask) -> None:
     from crm.audit import bp as audit_bp
     from crm.auth import bp as auth_bp
     from crm.dashboard import bp as dashboard_bp
+    from crm.declarations import bp as declarations_bp
     from crm.mailings import bp as mailings_bp
     from crm.members import bp as members_bp
     from crm.policy import bp as policy_bp
 
-    for blueprint in (auth_bp, members_bp, dashboard_bp, mailings_bp, audit_bp, policy_bp):
+    for blueprint in (
+        auth_bp,
+        members_bp,
+        dashboard_bp,
+        mailings_bp,
+        audit_bp,
+        policy_bp,
+        declarations_bp,
+    ):
         app.register_blueprint(blueprint)
 
 

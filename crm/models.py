@@ -2,6 +2,7 @@
 
 from crm.audit.models import AuditEvent
 from crm.auth.models import User
+from crm.declarations.models import Declaration, DeclarationText, DeclarationVersion, Signature
 from crm.mailings.models import Delivery
 from crm.members.models import Membership, Organisation, Person, SearchToken
 from crm.policy.models import (
@@ -22,6 +23,9 @@ __all__ = [
     "ActionParticipant",
     "AuditEvent",
     "Campaign",
+    "Declaration",
+    "DeclarationText",
+    "DeclarationVersion",
     "Delivery",
     "Dossier",
     "DossierDate",
@@ -33,6 +37,7 @@ __all__ = [
     "Priority",
     "PriorityDocument",
     "SearchToken",
+    "Signature",
     "StakeholderProfile",
     "User",
 ]
