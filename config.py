@@ -82,6 +82,14 @@ class Config:
     MEMBERSHIP_GRACE_DAYS = 90
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
 
+    # Public signing of declarations: link lifetime, least time to fill the form (a bot is
+    # faster), rate limits per client address and per email domain, count cache in process.
+    SIGNATURE_CONFIRM_MAX_AGE = int(os.environ.get("SIGNATURE_CONFIRM_MAX_AGE", 7 * 24 * 3600))
+    SIGNATURE_MIN_FILL_SECONDS = float(os.environ.get("SIGNATURE_MIN_FILL_SECONDS", "3"))
+    SIGN_RATE_LIMIT_IP = os.environ.get("SIGN_RATE_LIMIT_IP", "10 per minute;100 per hour")
+    SIGN_RATE_LIMIT_DOMAIN = os.environ.get("SIGN_RATE_LIMIT_DOMAIN", "60 per minute")
+    SIGNATURE_COUNT_CACHE_SECONDS = int(os.environ.get("SIGNATURE_COUNT_CACHE_SECONDS", "5"))
+
 
 class DevelopmentConfig(Config):
     DEBUG = True
@@ -100,6 +108,9 @@ class TestingConfig(Config):
     MAIL_SUPPRESS_SEND = False  # tests read what reached a real SMTP server
     MAIL_PORT = 1  # nothing listens here: a test that mails must ask for the smtp fixture
     LOCKOUT_THRESHOLD = 5
+    # Tests that check the fill time set it themselves; counts are read fresh.
+    SIGNATURE_MIN_FILL_SECONDS = 0
+    SIGNATURE_COUNT_CACHE_SECONDS = 0
     # Hundreds of logins per run: a cheap hash keeps the suite fast. Never outside tests.
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # noqa: S105
 

@@ -106,7 +106,10 @@ def register_security_headers(app: Flask) -> None:
     def headers(response):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        # A view that may be framed by any site (a declaration's embed) sets allow_framing and
+        # its own CSP with frame-ancestors; every other page stays unframeable elsewhere.
+        if not getattr(response, "allow_framing", False):
+            response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         # No inline script anywhere; styles only from this site.
         response.headers.setdefault(
             "Content-Security-Policy",

@@ -90,6 +90,28 @@ EXPECTED = {
     # A member answers its own organisation's invitation to co-sign (object-checked).
     "policy.my_invitations": ("member",),
     "policy.my_invitation": ("member",),
+    # Declarations, staff side (issue 3): officers decide moderation and matches; staff read and
+    # export; associations see coverage of their own members; the signatory list is public.
+    "declarations.signatories": PUBLIC,
+    "declarations.staff_signatures": STAFF,
+    "declarations.export_signatures": STAFF,
+    "declarations.moderation_queue": EDITORS,
+    "declarations.moderate_signature": EDITORS,
+    "declarations.match_queue": EDITORS,
+    "declarations.resolve_match": EDITORS,
+    "declarations.coverage_page": (*STAFF, "association"),
+    "declarations.non_signers_csv": (*STAFF, "association"),
+    # Declarations, officers and the public (issue 3): officers write, comms reads; signing,
+    # its confirmation link, the embed and the count are public on purpose.
+    "declarations.manage": STAFF,
+    "declarations.declaration": STAFF,
+    "declarations.new_declaration": EDITORS,
+    "declarations.edit_declaration": EDITORS,
+    "declarations.save_text": EDITORS,
+    "declarations.public_declaration": PUBLIC,
+    "declarations.embed": PUBLIC,
+    "declarations.count_json": PUBLIC,
+    "declarations.confirm_signature": PUBLIC,
 }
 
 
@@ -111,6 +133,7 @@ def world():
     users["member"] = factories.user("member", organisation=org)
     campaign, action = _action_world(person)
     policy = _policy_world(org)
+    declaration_world = _declaration_staff_world()
     db.session.commit()
     return {
         "campaign_id": campaign.id,
@@ -124,6 +147,20 @@ def world():
         "name": "x.eml",
         "filename": "css/app.css",
         "users": users,
+        **declaration_world,
+    }
+
+
+def _declaration_staff_world():
+    """A declaration with one confirmed signature (for the staff and public list routes)."""
+    from tests.test_declarations_staff import make_declaration, make_signature
+
+    declaration = make_declaration("matrix-declaration")
+    signature = make_signature(declaration, "matrix.signer@example.org")
+    return {
+        "declaration_id": declaration.id,
+        "signature_id": signature.id,
+        "slug": declaration.slug,
     }
 
 

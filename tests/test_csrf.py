@@ -42,6 +42,9 @@ def test_every_post_route_refuses_a_missing_token(csrf_app):
             ),
             **dict.fromkeys(("campaign_id", "milestone_id", "signatory_id"), 1),
             "action_id": 1,  # the action log
+            # Declarations: staff routes by id, public ones by slug.
+            **dict.fromkeys(("declaration_id", "signature_id"), 1),
+            "slug": "no-such-declaration",
         }
     # Logging in is itself a form: without a token it is refused.
     response = client.post("/login", data={"email": user.email, "password": PASSWORD})

@@ -51,6 +51,9 @@ def register(group) -> None:
 
         policy = seed_policy_demo(seed)  # same transaction: all the demo data or none of it
         actions = seed_demo_actions(seed=seed)  # the action log, linked to what was just seeded
+        from crm.declarations.demo import seed_declarations_demo
+
+        declarations = seed_declarations_demo(seed)  # signatures from the members just seeded
         db.session.commit()
         elapsed = time.perf_counter() - started
         click.echo(
@@ -64,6 +67,11 @@ def register(group) -> None:
             f"{policy.signatories} joint-letter invitations, {policy.milestones} milestones"
         )
         click.echo(f"action log: {actions} actions over the past 12 months")
+        click.echo(
+            f"declarations: {declarations.declarations} declarations, "
+            f"{declarations.signatures} signatures ({declarations.confirmed} confirmed, "
+            f"{declarations.pending} waiting for moderation)"
+        )
         if summary.logins:
             click.echo(f"demo logins, all with the password {summary.password}:")
             for email, role, note in summary.logins:

@@ -1,0 +1,291 @@
+"""How much slower is signing a declaration than a bare Flask page? (goal: ratio >= 0.25, 0 errors)
+
+Creates a fresh PostgreSQL database bench_signing, migrates it with `flask db upgrade`, seeds one
+open declaration, then serves two apps in turn with the same gunicorn settings on loopback:
+
+  hello    a bare Flask app answering "Hello" (the baseline)
+  signing  the CRM with a bench-only config (CSRF off, least fill time 0, rate limits off),
+           named by the CRM_BENCH_CONFIG env var and loaded by bench_app()
+
+and loads each with wrk for the same time and connections, after a short warm-up run that
+boots and warms every worker (not counted); for signing, the Lua script posts a
+distinct valid signature per request. Prints requests per second, p99 latency and errors of each,
+the ratio, and checks that the signature rows equal the 2xx/3xx responses (plus at most one
+request per connection still in flight when wrk stopped: wrk does not count those).
+
+    .venv/bin/python bench/bench_signing.py [--duration 10] [--connections 8]
+
+Needs psql and wrk (Debian: apt-get install wrk) and PostgreSQL on 127.0.0.1:5432 (user postgres).
+"""
+
+import argparse
+import importlib
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from config import ProductionConfig, database_url  # noqa: E402
+
+GOAL = 0.25
+WARM_UP = 3  # seconds of load before each measured run, not counted
+DATABASE = "bench_signing"
+SERVER = "postgresql://postgres@127.0.0.1:5432"
+SLUG = "bench-declaration"
+GUNICORN = ["--workers", "4", "--worker-class", "gthread", "--threads", "2", "--backlog", "512"]
+
+
+class BenchSigningConfig(ProductionConfig):
+    """Production settings minus what a load generator cannot pass: CSRF (a session-bound
+    token), the least fill time and the rate limits. Bench only."""
+
+    SECRET_KEY = "bench-only-secret-not-for-production-0123456789"  # noqa: S105
+    SQLALCHEMY_DATABASE_URI = database_url(
+        os.environ.get("BENCH_DATABASE_URL", f"{SERVER}/{DATABASE}")
+    )
+    SESSION_COOKIE_SECURE = False
+    WTF_CSRF_ENABLED = False
+    SIGNATURE_MIN_FILL_SECONDS = 0
+    RATELIMIT_ENABLED = False
+    PUBLIC_BASE_URL = "http://127.0.0.1"
+
+
+def bench_app():
+    """gunicorn 'bench.bench_signing:bench_app()': the CRM, configured as CRM_BENCH_CONFIG says."""
+    from crm import create_app
+
+    module, _, name = os.environ.get(
+        "CRM_BENCH_CONFIG", "bench.bench_signing:BenchSigningConfig"
+    ).partition(":")
+    return create_app(getattr(importlib.import_module(module), name))
+
+
+def hello_app():
+    """gunicorn 'bench.bench_signing:hello_app()': the baseline, a bare Flask endpoint."""
+    from flask import Flask
+
+    app = Flask("hello")
+
+    @app.post("/")
+    @app.get("/")
+    def hello():
+        return "Hello"
+
+    return app
+
+
+def _psql(sql: str) -> None:
+    subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-v", "ON_ERROR_STOP=1", "-q", "-c", sql],
+        check=True,
+    )
+
+
+def prepare_database() -> str:
+    """A fresh bench_signing database, migrated by `flask db upgrade`, with one open declaration."""
+    _psql(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+    _psql(f"CREATE DATABASE {DATABASE}")
+    url = f"{SERVER}/{DATABASE}"
+    env = {**os.environ, "DATABASE_URL": url, "CRM_CONFIG": "development"}
+    subprocess.run(
+        [str(ROOT / ".venv/bin/flask"), "--app", "wsgi", "db", "upgrade"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    from crm import create_app
+    from crm.declarations.models import Declaration, DeclarationText, DeclarationVersion
+    from crm.extensions import db
+
+    app = create_app(BenchSigningConfig)
+    with app.app_context():
+        declaration = Declaration(
+            slug=SLUG,
+            open_on=date(2020, 1, 1),
+            signer_kinds="both",
+            asked_fields=["organisation", "country"],
+            list_publicly=True,
+        )
+        version = DeclarationVersion(number=1)
+        version.texts.append(
+            DeclarationText(language="en", title="Bench declaration", body="We commit.")
+        )
+        declaration.versions.append(version)
+        db.session.add(declaration)
+        db.session.commit()
+        db.engine.dispose()
+    return url
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_for(port: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"gunicorn did not listen on port {port}")
+
+
+class Gunicorn:
+    def __init__(self, target: str, env: dict):
+        self.port = _free_port()
+        self.process = subprocess.Popen(
+            [
+                str(ROOT / ".venv/bin/gunicorn"),
+                *GUNICORN,
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                target,
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def __enter__(self):
+        _wait_for(self.port)
+        return self
+
+    def __exit__(self, *exc):
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def _ms(value: str, unit: str) -> float:
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+
+
+def run_wrk(url: str, duration: int, connections: int, script: list[str], script_args=()) -> dict:
+    """One wrk run; its requests per second, p99 latency, 2xx/3xx responses and errors."""
+    output = subprocess.run(
+        [
+            "wrk",
+            "--latency",
+            "-t",
+            "2",
+            "-c",
+            str(connections),
+            "-d",
+            f"{duration}s",
+            "--timeout",
+            "10s",
+            *script,
+            url,
+            *(["--", *script_args] if script_args else []),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    total = int(re.search(r"(\d+) requests in", output).group(1))
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    non_2xx = int(non_2xx.group(1)) if non_2xx else 0
+    sockets = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
+    socket_errors = sum(int(n) for n in sockets.groups()) if sockets else 0
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s|m)\b", output)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        "total": total,
+        "ok": total - non_2xx,
+        "errors": non_2xx + socket_errors,
+        "p99_ms": _ms(*p99.groups()),
+    }
+
+
+def count_signatures(url: str) -> int:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(database_url(url))
+    with engine.connect() as conn:
+        count = conn.execute(text("SELECT count(*) FROM signature")).scalar_one()
+    engine.dispose()
+    return count
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--connections", type=int, default=8)
+    args = parser.parse_args()
+    for tool in ("wrk", "psql"):
+        if shutil.which(tool) is None:
+            print(f"{tool} is not installed (Debian: apt-get install {tool})")
+            return 2
+
+    url = prepare_database()
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "BENCH_DATABASE_URL": url,
+        "CRM_BENCH_CONFIG": "bench.bench_signing:BenchSigningConfig",
+    }
+    script = ["-s", str(ROOT / "bench" / "bench_signing.lua")]
+    results = {}
+    with Gunicorn("bench.bench_signing:hello_app()", env) as server:
+        hello_url = f"http://127.0.0.1:{server.port}/"
+        run_wrk(hello_url, WARM_UP, args.connections, [])  # every worker booted and warm
+        results["hello"] = run_wrk(hello_url, args.duration, args.connections, [])
+    with Gunicorn("bench.bench_signing:bench_app()", env) as server:
+        target = f"http://127.0.0.1:{server.port}/declarations/{SLUG}"
+        run_wrk(target, WARM_UP, args.connections, script, ["warm" + uuid.uuid4().hex[:8]])
+        time.sleep(1)  # let requests in flight when the warm-up stopped finish
+        rows_before = count_signatures(url)
+        results["signing"] = run_wrk(
+            target, args.duration, args.connections, script, [uuid.uuid4().hex[:8]]
+        )
+        time.sleep(1)
+    rows = count_signatures(url) - rows_before
+
+    print(
+        f"gunicorn {' '.join(GUNICORN)}; wrk -t 2 -c {args.connections} -d {args.duration}s "
+        "on loopback; PostgreSQL"
+    )
+    print(f"{'endpoint':<10}{'req/s':>10}{'p99 ms':>10}{'requests':>10}{'errors':>8}")
+    for name, r in results.items():
+        print(f"{name:<10}{r['rps']:>10.1f}{r['p99_ms']:>10.1f}{r['total']:>10}{r['errors']:>8}")
+    ratio = results["signing"]["rps"] / results["hello"]["rps"]
+    errors = results["hello"]["errors"] + results["signing"]["errors"]
+    ok = results["signing"]["ok"]
+    in_flight = rows - ok
+    rows_match = 0 <= in_flight <= args.connections
+    print(f"ratio signing/hello: {ratio:.3f} (goal >= {GOAL})")
+    print(f"errors (non-2xx/3xx and socket): {errors} (goal 0)")
+    print(
+        f"signature rows written in the measured run: {rows}; signing 2xx/3xx responses: "
+        f"{ok}; rows not answered before wrk stopped: {in_flight} "
+        f"(at most {args.connections}, one per connection)"
+    )
+    passed = ratio >= GOAL and errors == 0 and rows_match
+    print(("PASS" if passed else "FAIL") + f": ratio {ratio:.3f}, {errors} errors")
+    return 0 if passed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

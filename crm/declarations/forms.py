@@ -1,0 +1,128 @@
+"""Forms of the declarations: the officers' settings and texts, the public signing form."""
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.meta import DefaultMeta
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from crm.declarations.models import OPTIONAL_FIELDS
+from crm.formutil import choices
+from crm.members.vocab import COUNTRY_CHOICES
+from crm.policy.forms import SLUG, coerce_optional_int
+
+SIGNER_KIND_LABELS = {
+    "both": "Organisations and individuals",
+    "organisation": "Organisations only",
+    "individual": "Individuals only",
+}
+FIELD_LABELS = {
+    "organisation": "Organisation",
+    "country": "Country",
+    "job_title": "Job title",
+    "city": "City",
+    "comment": "Comment",
+}
+
+
+class CheckboxesField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class DeclarationForm(FlaskForm):
+    slug = StringField(
+        "Slug (web address part; left empty, it is made from the title)",
+        validators=[Optional(), Length(max=80), SLUG],
+    )
+    campaign_id = SelectField("Campaign", coerce=coerce_optional_int, validators=[Optional()])
+    open_on = DateField("Opens on", validators=[InputRequired()])
+    close_on = DateField("Closes on (empty: open until closed)", validators=[Optional()])
+    target = IntegerField(
+        "Target (signatures)", validators=[Optional(), NumberRange(min=1, max=100_000_000)]
+    )
+    signer_kinds = SelectField(
+        "Who may sign", choices=choices(SIGNER_KIND_LABELS.items()), default="both"
+    )
+    asked_fields = CheckboxesField(
+        "Optional fields asked of signers",
+        choices=choices((f, FIELD_LABELS[f]) for f in OPTIONAL_FIELDS),
+        validators=[Optional()],
+    )
+    list_publicly = BooleanField("List signatories publicly (those who agree)", default=True)
+    moderate_individuals = BooleanField(
+        "Moderate individual signatures too (organisation signatures always are)"
+    )
+    ask_consent = BooleanField("Ask for consent to receive updates (label per language below)")
+    default_language = SelectField(
+        "Default language", choices=choices([("en", "English"), ("fr", "French"), ("de", "German")])
+    )
+    submit = SubmitField("Save")
+
+
+class NewDeclarationForm(DeclarationForm):
+    title = StringField("Title (default language)", validators=[DataRequired(), Length(max=200)])
+    body = TextAreaField("Text (Markdown)", validators=[Optional(), Length(max=50_000)])
+    consent_label = StringField("Consent question", validators=[Optional(), Length(max=500)])
+
+
+class TextForm(FlaskForm):
+    title = StringField("Title", validators=[Optional(), Length(max=200)])
+    body = TextAreaField("Text (Markdown)", validators=[Optional(), Length(max=50_000)])
+    consent_label = StringField(
+        "Consent question (shown when consent is asked)", validators=[Optional(), Length(max=500)]
+    )
+    submit = SubmitField("Save this language")
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class SignForm(FlaskForm):
+    """The public form. Labels are set per language by the view; WTForms' own messages come in
+    the form's locale (meta={"locales": [...]})."""
+
+    class Meta:
+        def get_translations(self, form):
+            # Flask-WTF would look for Flask-Babel; WTForms ships fr/de messages itself.
+            return DefaultMeta.get_translations(self, form)
+
+    first_name = StringField(filters=[_strip], validators=[DataRequired(), Length(max=100)])
+    last_name = StringField(filters=[_strip], validators=[DataRequired(), Length(max=100)])
+    email = EmailField(filters=[_strip], validators=[DataRequired(), Length(max=254), Email()])
+    signing_as = RadioField(
+        choices=choices([("individual", "individual"), ("organisation", "organisation")]),
+        default="individual",
+    )
+    organisation = StringField(filters=[_strip], validators=[Optional(), Length(max=200)])
+    country = SelectField(
+        choices=choices([("", "—"), *COUNTRY_CHOICES]), default="", validators=[Optional()]
+    )
+    job_title = StringField(filters=[_strip], validators=[Optional(), Length(max=120)])
+    city = StringField(filters=[_strip], validators=[Optional(), Length(max=120)])
+    comment = TextAreaField(filters=[_strip], validators=[Optional(), Length(max=1000)])
+    list_publicly = BooleanField()
+    consent_updates = BooleanField()
+    # Spam traps: a field people never see, and when the form was shown (signed).
+    website = StringField(validators=[Optional(), Length(max=200)])
+    stamp = HiddenField(validators=[Optional(), Length(max=200)])
+    submit = SubmitField()
+
+
+class ConfirmForm(FlaskForm):
+    """The one button on the confirmation page: confirming is a POST, never a GET."""
+
+    submit = SubmitField()

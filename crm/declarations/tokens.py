@@ -1,0 +1,62 @@
+"""Signed tokens: the emailed confirmation link, and the form's signed timestamp."""
+
+import hashlib
+import time
+
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+CONFIRM_SALT = "signature-confirm"
+FORM_SALT = "signature-form-stamp"
+
+
+def _serializer(salt: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
+
+
+def _email_tag(email_key: str) -> str:
+    # Binds the token to the address it was sent to, without putting the address in the link.
+    return hashlib.sha256(email_key.encode()).hexdigest()[:12]
+
+
+def confirm_token(signature) -> str:
+    """The token of a signature's confirmation link."""
+    return _serializer(CONFIRM_SALT).dumps(
+        {"s": signature.id, "e": _email_tag(signature.email_key)}
+    )
+
+
+def read_confirm_token(token: str) -> tuple[str, int | None, str | None]:
+    """("ok", signature id, email tag), ("expired", None, None) or ("invalid", None, None)."""
+    max_age = current_app.config["SIGNATURE_CONFIRM_MAX_AGE"]
+    try:
+        data = _serializer(CONFIRM_SALT).loads(token, max_age=max_age)
+    except SignatureExpired:
+        return "expired", None, None
+    except BadSignature:
+        return "invalid", None, None
+    if not isinstance(data, dict) or not isinstance(data.get("s"), int):
+        return "invalid", None, None
+    return "ok", data["s"], data.get("e")
+
+
+def email_tag_matches(signature, tag: str | None) -> bool:
+    return tag == _email_tag(signature.email_key)
+
+
+def form_stamp(declaration_id: int) -> str:
+    """A signed timestamp put in the form when it is shown."""
+    return _serializer(FORM_SALT).dumps(declaration_id)
+
+
+def stamp_age(stamp: str | None, declaration_id: int) -> float | None:
+    """Seconds since the form was shown, or None if the stamp is missing or forged."""
+    if not stamp or len(stamp) > 200:
+        return None
+    try:
+        value, issued = _serializer(FORM_SALT).loads(stamp, return_timestamp=True)
+    except BadSignature:
+        return None
+    if value != declaration_id:
+        return None
+    return time.time() - issued.timestamp()

@@ -1,0 +1,164 @@
+"""A visitor signs a declaration in a real browser (Debian's Chromium, driven by Playwright),
+confirms from the emailed link and sees the count go up; axe checks each public page."""
+
+import os
+import re
+import time
+from datetime import UTC, date, datetime
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+if not os.path.exists(CHROMIUM):
+    pytest.skip(
+        f"{CHROMIUM} is missing: install Debian's chromium to run the browser tests",
+        allow_module_level=True,
+    )
+
+from axe_playwright_python.sync_playwright import Axe  # noqa: E402
+from playwright.sync_api import expect, sync_playwright  # noqa: E402
+
+from crm.declarations.models import (  # noqa: E402
+    Declaration,
+    DeclarationText,
+    DeclarationVersion,
+    Signature,
+)
+from crm.extensions import db  # noqa: E402
+from crm.mailings import worker  # noqa: E402
+from crm.members.normalise import email_key  # noqa: E402
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+BLOCKING = ("serious", "critical")
+
+
+@pytest.fixture
+def browser():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def _declaration() -> Declaration:
+    """An open declaration with two confirmed signatures already (one listed publicly)."""
+    declaration = Declaration(
+        slug="fair-play-online",
+        open_on=date(2026, 1, 1),
+        signer_kinds="both",
+        asked_fields=["organisation", "country"],
+        list_publicly=True,
+    )
+    version = DeclarationVersion(number=1)
+    version.texts.append(
+        DeclarationText(
+            language="en",
+            title="Fair Play Online Declaration",
+            body="We commit to **clear royalty statements** for every artist.",
+        )
+    )
+    declaration.versions.append(version)
+    db.session.add(declaration)
+    db.session.flush()
+    for n, listed in enumerate((True, False)):
+        email = f"earlier{n}@signers.example"
+        db.session.add(
+            Signature(
+                declaration_id=declaration.id,
+                version_id=version.id,
+                email=email,
+                email_key=email_key(email),
+                first_name="Earlier",
+                last_name=f"Signer{n}",
+                signing_as="individual",
+                country="FR",
+                status="confirmed",
+                confirmed_at=datetime(2026, 2, 1, tzinfo=UTC),
+                moderation="not_needed",
+                list_publicly=listed,
+            )
+        )
+    db.session.commit()
+    return declaration
+
+
+def _count(page) -> int:
+    return int(page.locator(".declaration-count strong").first.inner_text().strip())
+
+
+def _axe(page, name: str, results: dict) -> None:
+    """Run axe on the page; keep the serious and critical violations."""
+    report = Axe().run(page)
+    violations = report.response["violations"]
+    counts = {impact: 0 for impact in ("minor", "moderate", "serious", "critical")}
+    for violation in violations:
+        counts[violation.get("impact") or "minor"] += 1
+    print(f"axe {name}: {counts} ({len(report.response['passes'])} rules passed)")
+    results[name] = [
+        (v["id"], v["impact"], v["help"]) for v in violations if v.get("impact") in BLOCKING
+    ]
+
+
+def test_visitor_signs_confirms_and_is_counted(live_server, browser, smtp_server, app):
+    declaration = _declaration()
+    axe_results: dict[str, list] = {}
+    page = browser.new_page()
+
+    page.goto(f"{live_server}/declarations/{declaration.slug}")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Fair Play Online Declaration")
+    before = _count(page)
+    assert before == 2
+    _axe(page, "declaration page", axe_results)
+
+    page.get_by_role("textbox", name="First name", exact=True).fill("Nadia")
+    page.get_by_role("textbox", name="Last name", exact=True).fill("Visser")
+    page.get_by_role("textbox", name="Email", exact=True).fill("Nadia.Visser@Indie-Label.example")
+    page.get_by_label("as an individual").check()
+    page.get_by_role("textbox", name="Organisation", exact=True).fill("Indie Label")
+    page.get_by_role("combobox", name="Country", exact=True).select_option(label="Netherlands")
+    page.get_by_label("List my name publicly among the signatories").check()
+    time.sleep(1.2)  # a person takes longer than the form's least fill time
+    page.get_by_role("button", name="Sign").click()
+    expect(page.get_by_text("Check your inbox")).to_be_visible()
+
+    with app.app_context():
+        sent = worker.run(drain=True)
+    assert sent == 1
+    (message,) = smtp_server.messages
+    assert message["To"] == "Nadia.Visser@Indie-Label.example"
+    body = message.get_body(preferencelist=("plain",)).get_content()
+    link = re.search(r"https?://\S+/confirm/\S+", body).group(0)
+    assert link.startswith(live_server)
+
+    page.goto(link)
+    button = page.get_by_role("button", name="Confirm my signature")
+    expect(button).to_be_visible()
+    _axe(page, "confirmation page", axe_results)
+    button.click()
+    expect(page.get_by_text("your signature is confirmed")).to_be_visible()
+    assert _count(page) == before + 1
+
+    page.goto(f"{live_server}/declarations/{declaration.slug}")
+    assert _count(page) == before + 1
+
+    page.goto(f"{live_server}/declarations/{declaration.slug}/signatories")
+    expect(page.get_by_text("Nadia Visser")).to_be_visible()
+    expect(page.get_by_text("Earlier Signer0")).to_be_visible()
+    assert page.get_by_text("Earlier Signer1").count() == 0  # did not agree to be listed
+    _axe(page, "signatories page", axe_results)
+
+    db.session.expire_all()
+    signature = db.session.scalar(
+        db.select(Signature).where(Signature.email_key == "nadia.visser@indie-label.example")
+    )
+    assert signature.status == "confirmed"
+    assert {name: v for name, v in axe_results.items() if v} == {}
