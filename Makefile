@@ -34,10 +34,14 @@ test-postgres: install
 lint: install
 	$(BIN)/ruff check .
 
+# Each prints its figure as a ratio against a baseline measured in the same run.
+# bench_signing needs PostgreSQL on 127.0.0.1 and wrk (apt-get install wrk).
 bench: install
 	$(BIN)/python bench/bench_seed.py
 	$(BIN)/python bench/bench_directory.py
 	$(BIN)/python bench/bench_import.py
+	$(BIN)/python bench/bench_timeline.py
+	$(BIN)/python bench/bench_signing.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache
