@@ -2,6 +2,7 @@
 deletes, the audit trail, role rules, timelines on every linked record and who sees them."""
 
 from datetime import date
+from urllib.parse import unquote
 
 import pytest
 from sqlalchemy import select
@@ -381,3 +382,117 @@ def test_timeline_pages(client, login_as):
     html = client.get(f"/organisations/{org.id}?tpage=2").get_data(as_text=True)
     assert "Numbered 04" in html and "Numbered 29" not in html
     assert client.get(f"/organisations/{org.id}?tpage=-4").status_code == 200
+
+
+UNSAFE_NEXT = ("/%09/evil.example", "//evil.example", "/%5Cevil.example", "https://evil.example")
+
+
+@pytest.mark.parametrize("target", UNSAFE_NEXT)
+def test_next_never_leaves_the_site(client, login_as, target):
+    me = login_as("officer")
+    action = support.log("Chase", followup_due_on=date(2026, 6, 1), followup_assignee_id=me.id)
+    db.session.commit()
+    page = client.get(f"/actions/new?next={target}").get_data(as_text=True)
+    assert "evil.example" not in page  # no Cancel link to it
+    response = client.post(f"/actions/new?next={target}", data=_form())
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/actions/")
+    response = client.post(f"/actions/{action.id}/follow-up/done", data={"next": unquote(target)})
+    assert response.headers["Location"] == "/follow-ups"
+
+
+def test_next_within_the_site_is_followed(client, login_as):
+    login_as("officer")
+    db.session.commit()
+    response = client.post("/actions/new?next=/follow-ups?x=1", data=_form())
+    assert response.headers["Location"] == "/follow-ups?x=1"
+
+
+def test_a_follow_up_added_on_edit_goes_to_the_editor(client, login_as):
+    editor = login_as("officer")
+    action = support.log("No follow-up yet")
+    db.session.commit()
+    response = client.post(
+        f"/actions/{action.id}/edit",
+        data=_form(followup_note="Send the paper", followup_due_on="2026-04-01"),
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Action, action.id).followup_assignee_id == editor.id
+    assert "Send the paper" in client.get("/follow-ups").get_data(as_text=True)
+
+
+def test_moving_a_dossier_or_campaign_moves_its_actions(client, login_as):
+    from crm.policy import services as policy_services
+    from crm.policy import services_campaigns
+
+    login_as("officer")
+    old, new = support.priority("Old"), support.priority("New")
+    dos, camp = support.dossier(old, "AI Act"), support.campaign(old, "Fair streaming")
+    on_dossier = support.log("On the dossier", dossier_id=dos.id)
+    on_campaign = support.log("On the campaign", campaign_id=camp.id)
+    elsewhere = support.log("Elsewhere", priority_id=old.id)
+    db.session.commit()
+    response = client.post(
+        f"/dossiers/{dos.id}/edit",
+        data={"priority_id": new.id, "title": dos.title, "stage": dos.stage or "proposal"},
+    )
+    assert response.status_code == 302
+    services_campaigns.update_campaign(camp, {"priority_id": new.id})
+    policy_services.update_dossier(dos, {"title": "AI Act, renamed"})  # no move: no event
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(Action, on_dossier.id).priority_id == new.id
+    assert db.session.get(Action, on_campaign.id).priority_id == new.id
+    assert db.session.get(Action, elsewhere.id).priority_id == old.id
+    moved = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.summary.like("Moved %")).order_by(AuditEvent.id)
+    ).all()
+    assert [(e.entity_type, e.entity_id, e.after["actions_moved"]) for e in moved] == [
+        ("dossier", dos.id, 1),
+        ("campaign", camp.id, 1),
+    ]
+    # The moved action can be edited again without "belongs to another priority".
+    response = client.post(
+        f"/actions/{on_dossier.id}/edit",
+        data=_form(dossier_id=str(dos.id), priority_id=str(new.id)),
+    )
+    assert response.status_code == 302
+
+
+def test_only_staff_users_take_part_as_users(client, login_as):
+    login_as("officer")
+    member = factories.user("member", email="member-user@label.example")
+    association = factories.user("association")
+    comms = factories.user("comms")
+    db.session.commit()
+    for data in (
+        _form(participant=[f"user:{member.id}"]),
+        _form(participant=[f"user:{association.id}"]),
+        _form(participant=["user:999999"]),
+        _form(participant_emails="member-user@label.example"),
+    ):
+        response = client.post("/actions/new", data=data)
+        assert response.status_code == 200, data
+        assert "invalid-feedback" in response.get_data(as_text=True), data
+    assert db.session.scalar(select(Action)) is None
+    response = client.post("/actions/new", data=_form(participant=[f"user:{comms.id}"]))
+    assert response.status_code == 302
+    assert _participants(db.session.scalar(select(Action.id))) == {(None, None, comms.id)}
+
+
+def test_timeline_pager_leads_to_the_record_page_after_a_refused_form(client, login_as):
+    login_as("officer")
+    prio = support.priority()
+    dos = support.dossier(prio, "AI Act")
+    for n in range(30):
+        support.log(f"Numbered {n:02d}", dossier_id=dos.id, on=date(2026, 1, 1 + n))
+    db.session.commit()
+    refused = client.post(f"/dossiers/{dos.id}/dates", data={"label": "", "due_on": "x"})
+    assert refused.status_code in (200, 400)
+    html = refused.get_data(as_text=True)
+    older = f'href="/dossiers/{dos.id}?tpage=2"'
+    assert older in html and f"/dossiers/{dos.id}/dates?tpage" not in html
+    second = client.get(f"/dossiers/{dos.id}?tpage=2").get_data(as_text=True)
+    assert "Numbered 04" in second and f'href="/dossiers/{dos.id}?tpage=1"' in second
+    assert client.get(f"/dossiers/{dos.id}?tpage=2").status_code == 200

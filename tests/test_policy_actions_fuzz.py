@@ -93,3 +93,57 @@ def test_report_and_search_queries_never_fail(app, query):
     expected = {400} if any("\x00" in v for v in query.values()) else {200}
     for path in ("/reports/eu-meetings", "/reports/eu-meetings.csv", "/actions/participants.json"):
         assert client.get(path, query_string=query).status_code in expected, path
+
+
+LIST_ARGS = (
+    "page",
+    "tpage",
+    "priority",
+    "priority_id",
+    "campaign_id",
+    "dossier_id",
+    "person_id",
+    "organisation_id",
+    "stage",
+    "kind",
+    "status",
+    "q",
+    "committee",
+    "group",
+    "country",
+    "next",
+)
+LIST_PAGES = ("/dossiers", "/stakeholders", "/campaigns", "/actions/new", "/follow-ups")
+
+
+@FUZZ
+@given(
+    query=st.dictionaries(
+        st.sampled_from(LIST_ARGS),
+        st.sampled_from(["99999999999999999999", "2147483648", "-1", "0", "1"]) | text,
+        max_size=8,
+    )
+)
+def test_list_pages_never_fail_whatever_the_query(app, query):
+    client = app.test_client()
+    user = factories.user("officer")
+    db.session.commit()
+    client.post("/login", data={"email": user.email, "password": factories.PASSWORD})
+    expected = {400} if any("\x00" in v for v in query.values()) else {200}
+    for path in LIST_PAGES:
+        assert client.get(path, query_string=query).status_code in expected, path
+
+
+def test_oversized_numbers_in_list_queries_are_ignored(client, login_as):
+    login_as("officer")
+    support.priority()
+    db.session.commit()
+    big = "99999999999999999999"
+    for path in (
+        f"/dossiers?priority={big}",
+        f"/stakeholders?page={big}0",
+        f"/campaigns/new?priority_id={big}",
+        f"/dossiers/new?priority_id={big}",
+        f"/actions/new?campaign_id={big}&person_id={big}",
+    ):
+        assert client.get(path).status_code == 200, path

@@ -86,6 +86,9 @@ def test_officer_invites_an_organisation_once(client, login_as):
     assert bad.status_code == 200 and "Organisation:" in bad.get_data(as_text=True)
     missing = client.post(f"/campaigns/{campaign.id}/invite", data={"organisation_id": 99999})
     assert missing.status_code == 200
+    for number in ("99999999999999999999", "-1", "0"):
+        huge = client.post(f"/campaigns/{campaign.id}/invite", data={"organisation_id": number})
+        assert huge.status_code == 200 and "Organisation:" in huge.get_data(as_text=True)
     assert "Choose an organisation from the directory." in missing.get_data(as_text=True)
 
 
@@ -263,3 +266,36 @@ def test_officer_creates_and_edits_a_campaign(client, login_as):
     ).all()
     assert sorted(actions) == ["create", "update"]
     assert campaign.title in client.get(f"/priorities/{priority.id}").get_data(as_text=True)
+
+
+def test_staff_note_stays_staff_only_and_survives_an_empty_member_note(client, login_as):
+    campaign = _letter(deadline=date.today() + timedelta(days=3))
+    org = factories.organisation("Our Label")
+    signatory = services_campaigns.invite(campaign, org.id).signatory
+    services_campaigns.record_answer(signatory, "invited", "Chased by phone, CEO hesitant")
+    db.session.commit()
+    login_as("member", organisation=org)
+    page = client.get(f"/organisations/{org.id}").get_data(as_text=True)
+    assert "CEO hesitant" not in page  # the audit trail hides the staff note
+    response = client.post(f"/joint-letters/{signatory.id}", data={"status": "agreed", "note": ""})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert signatory.status == "agreed" and signatory.note == "Chased by phone, CEO hesitant"
+    client.post(f"/joint-letters/{signatory.id}", data={"status": "agreed", "note": "Happy to"})
+    db.session.expire_all()
+    assert signatory.note == "Happy to"
+
+
+def test_members_no_longer_see_a_campaign_that_is_not_a_joint_letter_any_more(client, login_as):
+    campaign = _letter()
+    org = factories.organisation("Our Label")
+    signatory = services_campaigns.invite(campaign, org.id).signatory
+    services_campaigns.update_campaign(campaign, {"kind": "lobbying"})
+    db.session.commit()
+    login_as("member", organisation=org)
+    assert "Reduced VAT for music" not in client.get("/joint-letters").get_data(as_text=True)
+    assert client.get(f"/joint-letters/{signatory.id}").status_code == 404
+    answer = client.post(f"/joint-letters/{signatory.id}", data={"status": "agreed"})
+    assert answer.status_code == 404
+    db.session.expire_all()
+    assert signatory.status == "invited"

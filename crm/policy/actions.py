@@ -12,11 +12,12 @@ from sqlalchemy import func, select
 
 from crm.audit.services import record, snapshot
 from crm.auth.models import User
-from crm.auth.roles import Role
+from crm.auth.roles import STAFF, Role
 from crm.extensions import db
 from crm.members.models import Organisation, Person
 from crm.policy.actions_forms import parse_participant
 from crm.policy.models import Action, ActionParticipant, Campaign, Dossier, Priority
+from crm.policy.services import PolicyError, clean
 from crm.policy.vocab import ACTION_KINDS
 
 ACTION_FIELDS = (
@@ -33,16 +34,11 @@ ACTION_FIELDS = (
     "followup_due_on",
     "followup_assignee_id",
 )
+# Users take part as staff only (the participant search offers no one else); member and
+# association users take part through their person or organisation.
+STAFF_USER = User.role.in_([r.value for r in STAFF])
 # Who may be given a follow-up: the roles that may also mark it done.
 FOLLOWUP_ROLES = (Role.ADMIN, Role.OFFICER)
-
-
-class ActionError(ValueError):
-    """A user-facing reason a change was refused; `field` names the form field at fault."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass(frozen=True)
@@ -60,13 +56,6 @@ class Participant:
         return f"user:{self.user_id}"
 
 
-def _clean(value):
-    if isinstance(value, str):
-        value = value.strip()
-        return value or None
-    return value
-
-
 # --- participants ----------------------------------------------------------------------------
 
 
@@ -77,7 +66,7 @@ def participants_from_tokens(tokens: list[str]) -> list[Participant]:
     for token in tokens:
         item = parse_participant(token)
         if item is None:
-            raise ActionError("Some participants were not understood.", "participant")
+            raise PolicyError("Some participants were not understood.", "participant")
         wanted[item[0]].add(item[1])
         parsed.append(item)
     found = {
@@ -87,10 +76,14 @@ def participants_from_tokens(tokens: list[str]) -> list[Participant]:
                 select(Organisation.id).where(Organisation.id.in_(wanted["organisation"]))
             )
         ),
-        "user": set(db.session.scalars(select(User.id).where(User.id.in_(wanted["user"])))),
+        "user": set(
+            db.session.scalars(select(User.id).where(User.id.in_(wanted["user"]), STAFF_USER))
+        ),
     }
+    if wanted["user"] - found["user"]:
+        raise PolicyError("Only staff users take part as users; choose again.", "participant")
     if any(wanted[kind] - found[kind] for kind in wanted):
-        raise ActionError("A participant no longer exists; choose again.", "participant")
+        raise PolicyError("A participant no longer exists; choose again.", "participant")
     return [Participant(**{f"{kind}_id": number}) for kind, number in parsed]
 
 
@@ -104,7 +97,7 @@ def participants_from_emails(text: str | None) -> list[Participant]:
     if not emails:
         return []
     if len(emails) > 200:
-        raise ActionError("At most 200 emails at once.", "participant_emails")
+        raise PolicyError("At most 200 emails at once.", "participant_emails")
     people = dict(
         db.session.execute(
             select(Person.email_key, Person.id).where(Person.email_key.in_(emails))
@@ -112,12 +105,12 @@ def participants_from_emails(text: str | None) -> list[Participant]:
     )
     users = dict(
         db.session.execute(
-            select(func.lower(User.email), User.id).where(User.email.in_(emails))
+            select(func.lower(User.email), User.id).where(User.email.in_(emails), STAFF_USER)
         ).all()
     )
     unknown = [e for e in emails if e not in people and e not in users]
     if unknown:
-        raise ActionError(
+        raise PolicyError(
             "No person or user has this email: " + ", ".join(unknown), "participant_emails"
         )
     return [
@@ -165,20 +158,20 @@ def _participant_tokens(action: Action) -> list[str]:
 
 def _check(data: dict) -> dict:
     """Validate and normalise the fields; fill the priority from the campaign or dossier."""
-    data = {field: _clean(data.get(field)) for field in ACTION_FIELDS}
+    data = {field: clean(data.get(field)) for field in ACTION_FIELDS}
     if data["kind"] not in ACTION_KINDS:
-        raise ActionError("Choose a kind of action.", "kind")
+        raise PolicyError("Choose a kind of action.", "kind")
     if not isinstance(data["occurred_on"], date):
-        raise ActionError("Give the date of the action.", "occurred_on")
+        raise PolicyError("Give the date of the action.", "occurred_on")
     if not data["title"]:
-        raise ActionError("Give the action a title.", "title")
+        raise PolicyError("Give the action a title.", "title")
     data["shared_with_members"] = bool(data["shared_with_members"])
     for field, model in (("priority_id", Priority), ("campaign_id", Campaign)):
         if data[field] and db.session.get(model, data[field]) is None:
-            raise ActionError("Choose one from the list.", field)
+            raise PolicyError("Choose one from the list.", field)
     dossier = db.session.get(Dossier, data["dossier_id"]) if data["dossier_id"] else None
     if data["dossier_id"] and dossier is None:
-        raise ActionError("Choose one from the list.", "dossier_id")
+        raise PolicyError("Choose one from the list.", "dossier_id")
     campaign = db.session.get(Campaign, data["campaign_id"]) if data["campaign_id"] else None
     for subject, field in ((campaign, "campaign_id"), (dossier, "dossier_id")):
         if subject is None:
@@ -186,13 +179,21 @@ def _check(data: dict) -> dict:
         if data["priority_id"] is None:
             data["priority_id"] = subject.priority_id
         elif subject.priority_id != data["priority_id"]:
-            raise ActionError("This belongs to another priority than the one chosen.", field)
+            raise PolicyError("This belongs to another priority than the one chosen.", field)
     if data["followup_assignee_id"]:
         assignee = db.session.get(User, data["followup_assignee_id"])
         if assignee is None or assignee.role not in FOLLOWUP_ROLES:
-            raise ActionError("Choose an officer or an administrator.", "followup_assignee_id")
+            raise PolicyError("Choose an officer or an administrator.", "followup_assignee_id")
     if (data["followup_note"] or data["followup_assignee_id"]) and not data["followup_due_on"]:
-        raise ActionError("Give the follow-up a due date.", "followup_due_on")
+        raise PolicyError("Give the follow-up a due date.", "followup_due_on")
+    return data
+
+
+def _default_assignee(data: dict, user: User | None) -> dict:
+    """A follow-up without assignee goes to the user who adds it, if they may mark it done."""
+    wants_assignee = data["followup_due_on"] and not data["followup_assignee_id"]
+    if wants_assignee and user is not None and user.role in FOLLOWUP_ROLES:
+        data["followup_assignee_id"] = user.id
     return data
 
 
@@ -207,10 +208,7 @@ def create_action(
     data: dict, participants: list[Participant], logged_by: User | None = None
 ) -> Action:
     """Log an action with its participants; a follow-up without assignee goes to the logger."""
-    data = _check(data)
-    wants_assignee = data["followup_due_on"] and not data["followup_assignee_id"]
-    if wants_assignee and logged_by is not None and logged_by.role in FOLLOWUP_ROLES:
-        data["followup_assignee_id"] = logged_by.id
+    data = _default_assignee(_check(data), logged_by)
     action = Action(**data, logged_by_id=logged_by.id if logged_by else None)
     _set_participants(action, participants)
     db.session.add(action)
@@ -225,9 +223,14 @@ def create_action(
     return action
 
 
-def update_action(action: Action, data: dict, participants: list[Participant]) -> None:
-    """Change an action and its participants; a changed due date reopens nothing by itself."""
+def update_action(
+    action: Action, data: dict, participants: list[Participant], edited_by: User | None = None
+) -> None:
+    """Change an action and its participants; a changed due date reopens nothing by itself. A
+    follow-up added without assignee goes to the editor, as on create."""
     data = _check(data)
+    if action.followup_due_on is None:
+        data = _default_assignee(data, edited_by)
     before = _state(action)
     for field, value in data.items():
         setattr(action, field, value)

@@ -13,16 +13,10 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from crm.formutil import choices
+from crm.policy.forms import coerce_optional_int
 from crm.policy.vocab import ACTION_KINDS
 
 PARTICIPANT_KINDS = ("person", "organisation", "user")
-
-
-def coerce_optional_id(value):
-    """A select's value as an id; "", "0" and None mean "none"."""
-    if value in (None, "", "0", 0):
-        return None
-    return int(value)
 
 
 def parse_participant(token: str) -> tuple[str, int] | None:
@@ -67,9 +61,9 @@ class ActionForm(FlaskForm):
         description="One email a line: stakeholders, member contacts or staff users we know.",
         validators=[Optional(), Length(max=5000)],
     )
-    priority_id = SelectField("Priority", coerce=coerce_optional_id, validators=[Optional()])
-    campaign_id = SelectField("Campaign", coerce=coerce_optional_id, validators=[Optional()])
-    dossier_id = SelectField("Dossier", coerce=coerce_optional_id, validators=[Optional()])
+    priority_id = SelectField("Priority", coerce=coerce_optional_int, validators=[Optional()])
+    campaign_id = SelectField("Campaign", coerce=coerce_optional_int, validators=[Optional()])
+    dossier_id = SelectField("Dossier", coerce=coerce_optional_int, validators=[Optional()])
     summary = TextAreaField("Summary", validators=[Optional(), Length(max=10000)])
     outcome = TextAreaField("Outcome", validators=[Optional(), Length(max=10000)])
     shared_with_members = BooleanField(
@@ -78,7 +72,7 @@ class ActionForm(FlaskForm):
     followup_note = StringField("Follow-up", validators=[Optional(), Length(max=500)])
     followup_due_on = DateField("Follow-up due on", validators=[Optional()])
     followup_assignee_id = SelectField(
-        "Follow-up assigned to", coerce=coerce_optional_id, validators=[Optional()]
+        "Follow-up assigned to", coerce=coerce_optional_int, validators=[Optional()]
     )
     submit = SubmitField("Save")
 
@@ -87,10 +81,6 @@ class ActionForm(FlaskForm):
             raise ValidationError("Give the follow-up a due date.")
         if field.data is None and self.followup_assignee_id.data:
             raise ValidationError("Give the follow-up a due date.")
-
-
-class ConfirmForm(FlaskForm):
-    submit = SubmitField("Confirm")
 
 
 class PeriodForm(FlaskForm):

@@ -1,6 +1,7 @@
 """The action log: log, show, edit and delete actions; the participant search; my follow-ups."""
 
 from datetime import date
+from urllib.parse import urlsplit
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -10,20 +11,19 @@ from sqlalchemy.orm import joinedload, selectinload
 from crm.audit.services import events_for
 from crm.auth.decorators import roles_required
 from crm.auth.models import User
-from crm.auth.roles import STAFF, Role
 from crm.extensions import db
 from crm.formutil import choices
+from crm.members.forms import ConfirmForm
 from crm.members.models import Organisation, Person
 from crm.policy import actions as services
 from crm.policy import bp
-from crm.policy.actions_forms import ActionForm, ConfirmForm
+from crm.policy.actions_forms import ActionForm
 from crm.policy.followups import open_followups
 from crm.policy.models import Action, ActionParticipant, Campaign, Dossier, Priority
+from crm.policy.services import PolicyError
+from crm.policy.viewutil import POLICY_EDITORS, POLICY_READERS, escape_like, form_error, id_arg
 from crm.policy.vocab import ACTION_KINDS
 
-# Officers and the secretariat write the action log; comms reads it.
-ACTION_EDITORS = (Role.ADMIN, Role.OFFICER)
-ACTION_READERS = STAFF
 SEARCH_LIMIT = 15
 
 
@@ -67,7 +67,7 @@ def _participant_labels(tokens: list[str]) -> list[tuple[str, str]]:
     """(token, label) for the participants the form shows as checked boxes."""
     try:
         known = services.participants_from_tokens(tokens)
-    except services.ActionError:
+    except PolicyError:
         return []
     person_ids = [p.person_id for p in known if p.person_id]
     org_ids = [p.organisation_id for p in known if p.organisation_id]
@@ -87,18 +87,10 @@ def _participant_labels(tokens: list[str]) -> list[tuple[str, str]]:
     return [(p.token, labels[p.token]) for p in known if p.token in labels]
 
 
-def _form_error(error: services.ActionError, form) -> None:
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = list(field.errors) + [str(error)]
-    else:
-        flash(str(error), "danger")
-
-
 def _arg_record(model, name: str):
     """The record a query-string id names, or None for anything that is not a sane id."""
-    value = request.args.get(name, 0, type=int)
-    return db.session.get(model, value) if 0 < value < 2**31 else None
+    value = id_arg(name)
+    return db.session.get(model, value) if value else None
 
 
 def _prefill(form: ActionForm) -> None:
@@ -135,10 +127,10 @@ def _save(form: ActionForm, action: Action | None):
         if action is None:
             action = services.create_action(data, participants, logged_by=current_user)
         else:
-            services.update_action(action, data, participants)
-    except services.ActionError as error:
+            services.update_action(action, data, participants, edited_by=current_user)
+    except PolicyError as error:
         db.session.rollback()
-        _form_error(error, form)
+        form_error(error, form)
         return None
     db.session.commit()
     return action
@@ -155,11 +147,18 @@ def _render_form(form: ActionForm, action: Action | None):
 
 
 def _safe_next(target: str | None) -> bool:
-    return bool(target) and target.startswith("/") and not target.startswith(("//", "/\\"))
+    """A path on this site only: browsers drop tabs and newlines and read "\\" as "/", so
+    "/<tab>/evil.example" or "/\\evil.example" would leave the site."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return False
+    if "\\" in target or any(ord(c) < 32 or ord(c) == 127 for c in target):
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc
 
 
 @bp.route("/actions/new", methods=["GET", "POST"])
-@roles_required(*ACTION_EDITORS)
+@roles_required(*POLICY_EDITORS)
 def new_action():
     """Log an action; the subject and participants come prefilled from the record page."""
     form = ActionForm()
@@ -200,7 +199,7 @@ def _load(action_id: int) -> Action:
 
 
 @bp.get("/actions/<int:action_id>")
-@roles_required(*ACTION_READERS)
+@roles_required(*POLICY_READERS)
 def action(action_id: int):
     """One action with its participants, subject, follow-up and audit trail."""
     item = _load(action_id)
@@ -214,7 +213,7 @@ def action(action_id: int):
 
 
 @bp.route("/actions/<int:action_id>/edit", methods=["GET", "POST"])
-@roles_required(*ACTION_EDITORS)
+@roles_required(*POLICY_EDITORS)
 def edit_action(action_id: int):
     """Change an action, its participants or its follow-up."""
     item = _load(action_id)
@@ -232,7 +231,7 @@ def edit_action(action_id: int):
 
 
 @bp.post("/actions/<int:action_id>/delete")
-@roles_required(*ACTION_EDITORS)
+@roles_required(*POLICY_EDITORS)
 def delete_action(action_id: int):
     """Delete an action."""
     item = db.get_or_404(Action, action_id)
@@ -245,7 +244,7 @@ def delete_action(action_id: int):
 
 
 @bp.post("/actions/<int:action_id>/follow-up/done")
-@roles_required(*ACTION_EDITORS)
+@roles_required(*POLICY_EDITORS)
 def complete_followup(action_id: int):
     """Mark an action's follow-up done."""
     item = db.get_or_404(Action, action_id)
@@ -263,7 +262,7 @@ def complete_followup(action_id: int):
 
 
 @bp.get("/follow-ups")
-@roles_required(*ACTION_READERS)
+@roles_required(*POLICY_READERS)
 def followups():
     """My open follow-ups: overdue first, then due this week, then later."""
     return render_template(
@@ -275,13 +274,13 @@ def followups():
 
 
 @bp.get("/actions/participants.json")
-@roles_required(*ACTION_READERS)
+@roles_required(*POLICY_READERS)
 def participants_json():
     """People, organisations and staff users matching ?q=, for the participant search."""
     q = (request.args.get("q") or "").strip()[:100]
     if len(q) < 2:
         return jsonify(results=[])
-    like = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    like = escape_like(q) + "%"
     results = []
     people = db.session.scalars(
         select(Person)
@@ -323,7 +322,7 @@ def participants_json():
         )
     users = db.session.execute(
         select(User.id, User.email)
-        .where(User.role.in_([r.value for r in STAFF]), User.email.like(like.lower(), escape="\\"))
+        .where(services.STAFF_USER, User.email.like(like.lower(), escape="\\"))
         .order_by(User.email)
         .limit(SEARCH_LIMIT)
     )

@@ -30,6 +30,7 @@ from crm.formutil import choices
 from crm.members.forms import PHONE
 from crm.members.vocab import COUNTRY_CHOICES
 from crm.policy import vocab
+from crm.web import MAX_INT
 
 SLUG = Regexp(
     r"^[a-z0-9]+(?:-[a-z0-9]+)*$", message="Lower-case letters, digits and single hyphens only."
@@ -176,7 +177,9 @@ class MilestoneForm(FlaskForm):
 
 
 class InviteForm(FlaskForm):
-    organisation_id = IntegerField("Organisation", validators=[InputRequired()])
+    organisation_id = IntegerField(
+        "Organisation", validators=[InputRequired(), NumberRange(min=1, max=MAX_INT)]
+    )
     submit = SubmitField("Invite")
 
 

@@ -3,13 +3,20 @@ flushes and audits; the caller commits once."""
 
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from crm.audit.services import record, snapshot
 from crm.extensions import db
 from crm.members import normalise
 from crm.policy import uploads, vocab
-from crm.policy.models import Dossier, DossierDate, Milestone, Priority, PriorityDocument
+from crm.policy.models import (
+    Action,
+    Dossier,
+    DossierDate,
+    Milestone,
+    Priority,
+    PriorityDocument,
+)
 
 PRIORITY_FIELDS = ("title", "slug", "summary", "owner_id", "status", "position")
 DOSSIER_FIELDS = ("priority_id", "title", "reference", "stage", "summary", "asks", "outcome")
@@ -70,6 +77,30 @@ def _audit_update(entity: str, obj, before: dict, summary: str) -> None:
     after = snapshot(obj)
     if after != before:
         record("update", entity, obj.id, summary, before=before, after=after)
+
+
+def move_linked_actions(entity: str, obj, before_priority_id: int | None) -> int:
+    """After a dossier or campaign moved to another priority, move the actions linked to it
+    too (else they could no longer be edited, and reports would count them under the old
+    one); one audit event on the record says how many moved."""
+    if obj.priority_id == before_priority_id:
+        return 0
+    link = Action.dossier_id if entity == "dossier" else Action.campaign_id
+    moved = db.session.execute(
+        update(Action)
+        .where(link == obj.id, Action.priority_id.is_distinct_from(obj.priority_id))
+        .values(priority_id=obj.priority_id)
+    ).rowcount
+    if moved:
+        record(
+            "update",
+            entity,
+            obj.id,
+            f"Moved {moved} linked action(s) with the {entity} to its new priority",
+            before={"actions_priority_id": before_priority_id},
+            after={"actions_priority_id": obj.priority_id, "actions_moved": moved},
+        )
+    return moved
 
 
 # --- priorities ------------------------------------------------------------------------------
@@ -211,6 +242,7 @@ def update_dossier(dossier: Dossier, data: dict) -> None:
     _apply(dossier, DOSSIER_FIELDS, data)
     db.session.flush()
     _audit_update("dossier", dossier, before, f"Updated dossier {dossier.title}")
+    move_linked_actions("dossier", dossier, before["priority_id"])
 
 
 def add_dossier_date(dossier: Dossier, data: dict) -> DossierDate:

@@ -11,7 +11,7 @@ from crm.extensions import db
 from crm.members.models import Organisation
 from crm.policy import vocab
 from crm.policy.models import Campaign, JointLetterSignatory, Priority
-from crm.policy.services import PolicyError, clean, unique_slug
+from crm.policy.services import PolicyError, clean, move_linked_actions, unique_slug
 
 CAMPAIGN_FIELDS = (
     "priority_id",
@@ -82,6 +82,7 @@ def update_campaign(campaign: Campaign, data: dict) -> None:
             before=before,
             after=after,
         )
+    move_linked_actions("campaign", campaign, before["priority_id"])
 
 
 # --- joint letters -----------------------------------------------------------------------------
@@ -148,7 +149,8 @@ def record_answer(
     if status != signatory.status:
         signatory.status = status
         signatory.responded_at = None if status == "invited" else datetime.now(UTC)
-    if note is not None or not by_member:
+    # A member who leaves the optional note empty keeps the note already there (staff's).
+    if not by_member or clean(note) is not None:
         signatory.note = clean(note)
     db.session.flush()
     after = snapshot(signatory)

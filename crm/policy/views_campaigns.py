@@ -18,10 +18,12 @@ from crm.policy.viewutil import (
     POLICY_EDITORS,
     POLICY_READERS,
     form_error,
+    id_arg,
     log_action_url,
     owner_choices,
     priority_choices,
 )
+from crm.web import page_arg
 
 
 @bp.get("/campaigns")
@@ -80,9 +82,8 @@ def campaign(campaign_id: int):
         signatories=signatories,
         counts=signatory_counts(item.id),
         deadline_passed=services.deadline_passed(item),
-        timeline=timeline_page(
-            for_campaign(item.id), current_user, page=request.args.get("tpage", 1, type=int)
-        ),
+        timeline=timeline_page(for_campaign(item.id), current_user, page=page_arg("tpage")),
+        timeline_url=url_for("policy.campaign", campaign_id=item.id),
         log_url=log_action_url(campaign_id=item.id, priority_id=item.priority_id),
     )
 
@@ -93,7 +94,7 @@ def _form(item: Campaign | None) -> CampaignForm:
     form.owner_id.choices = choices(owner_choices())
     if request.method == "GET":
         if item is None:
-            form.priority_id.data = request.args.get("priority_id", type=int)
+            form.priority_id.data = id_arg("priority_id")
             form.kind.data = request.args.get("kind") or "lobbying"
             form.owner_id.data = current_user.id
         else:

@@ -19,9 +19,11 @@ from crm.policy.viewutil import (
     POLICY_EDITORS,
     POLICY_READERS,
     form_error,
+    id_arg,
     log_action_url,
     priority_choices,
 )
+from crm.web import page_arg
 
 
 def dossier_list(stage: str | None = None, priority_id: int | None = None):
@@ -52,7 +54,7 @@ def dossiers():
     stage = request.args.get("stage") or None
     if stage not in vocab.DOSSIER_STAGES:
         stage = None
-    priority_id = request.args.get("priority", type=int)
+    priority_id = id_arg("priority")
     return render_template(
         "policy/dossiers.html",
         rows=dossier_list(stage, priority_id),
@@ -73,9 +75,8 @@ def _render_dossier(item: Dossier, date_form: DossierDateForm, status: int = 200
             date_form=date_form,
             confirm_form=ConfirmForm(),
             today=date.today(),
-            timeline=timeline_page(
-                for_dossier(item.id), current_user, page=request.args.get("tpage", 1, type=int)
-            ),
+            timeline=timeline_page(for_dossier(item.id), current_user, page=page_arg("tpage")),
+            timeline_url=url_for("policy.dossier", dossier_id=item.id),
             log_url=log_action_url(dossier_id=item.id, priority_id=item.priority_id),
         ),
         status,
@@ -93,7 +94,7 @@ def _dossier_form(item: Dossier | None) -> DossierForm:
     form = DossierForm(obj=item)
     form.priority_id.choices = choices(priority_choices())
     if request.method == "GET" and item is None:
-        form.priority_id.data = request.args.get("priority_id", type=int)
+        form.priority_id.data = id_arg("priority_id")
     return form
 
 

@@ -6,7 +6,7 @@ from datetime import date
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager, joinedload
 
 from crm.auth.decorators import roles_required
 from crm.auth.roles import Role
@@ -179,8 +179,12 @@ def my_invitations():
     """The joint letters the member's own organisation is invited to co-sign."""
     items = db.session.scalars(
         select(JointLetterSignatory)
-        .where(JointLetterSignatory.organisation_id == current_user.organisation_id)
-        .options(joinedload(JointLetterSignatory.campaign))
+        .join(JointLetterSignatory.campaign)
+        .where(
+            JointLetterSignatory.organisation_id == current_user.organisation_id,
+            Campaign.kind == "joint_letter",
+        )
+        .options(contains_eager(JointLetterSignatory.campaign))
         .order_by(JointLetterSignatory.id.desc())
     ).all()
     return render_template("policy/my_invitations.html", invitations=items, today=date.today())
@@ -191,6 +195,8 @@ def my_invitations():
 def my_invitation(signatory_id: int):
     """Read the letter and answer for one's own organisation, until the deadline."""
     signatory = db.get_or_404(JointLetterSignatory, signatory_id)
+    if signatory.campaign.kind != "joint_letter":
+        abort(404)  # staff made it another kind of campaign: no longer a letter to answer
     if (
         current_user.organisation_id is None
         or signatory.organisation_id != current_user.organisation_id

@@ -20,6 +20,7 @@ from crm.policy.viewutil import (
     log_action_url,
     owner_choices,
 )
+from crm.web import page_arg
 
 
 @bp.get("/priorities")
@@ -45,9 +46,8 @@ def priority(priority_id: int):
         "policy/priority.html",
         priority=item,
         vocab=vocab,
-        timeline=timeline_page(
-            for_priority(item.id), current_user, page=request.args.get("tpage", 1, type=int)
-        ),
+        timeline=timeline_page(for_priority(item.id), current_user, page=page_arg("tpage")),
+        timeline_url=url_for("policy.priority", priority_id=item.id),
         log_url=log_action_url(priority_id=item.id),
         delete_form=ConfirmForm(),
     )

@@ -18,13 +18,16 @@ from crm.policy.forms import StakeholderForm
 from crm.policy.models import StakeholderProfile
 from crm.policy.services import PolicyError
 from crm.policy.timeline import for_person, timeline_page
-from crm.policy.viewutil import POLICY_EDITORS, POLICY_READERS, form_error, log_action_url
+from crm.policy.viewutil import (
+    POLICY_EDITORS,
+    POLICY_READERS,
+    escape_like,
+    form_error,
+    log_action_url,
+)
+from crm.web import page_arg
 
 PAGE_SIZE = 50
-
-
-def _escape_like(word: str) -> str:
-    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 @dataclass
@@ -61,7 +64,7 @@ class StakeholderQuery:
             .order_by(Person.last_name, Person.first_name, StakeholderProfile.id)
         )
         for word in self.q.split()[:6]:
-            pattern = f"%{_escape_like(word)}%"
+            pattern = f"%{escape_like(word)}%"
             stmt = stmt.where(
                 or_(
                     Person.first_name.ilike(pattern, escape="\\"),
@@ -87,7 +90,9 @@ class StakeholderQuery:
 def stakeholders():
     """Search and filter policymakers and journalists."""
     query = StakeholderQuery.from_args(request.args)
-    page = db.paginate(query.select(), per_page=PAGE_SIZE, max_per_page=100, error_out=False)
+    page = db.paginate(
+        query.select(), page=page_arg(), per_page=PAGE_SIZE, max_per_page=100, error_out=False
+    )
     return render_template(
         "policy/stakeholders.html",
         page=page,
@@ -110,8 +115,9 @@ def stakeholder(stakeholder_id: int):
         timeline=timeline_page(
             for_person(profile.person_id),
             current_user,
-            page=request.args.get("tpage", 1, type=int),
+            page=page_arg("tpage"),
         ),
+        timeline_url=url_for("policy.stakeholder", stakeholder_id=profile.id),
         log_url=log_action_url(person_id=profile.person_id),
     )
 

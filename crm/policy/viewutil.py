@@ -1,6 +1,6 @@
 """Helpers shared by the policy views: choices, form errors, the action-log link."""
 
-from flask import current_app, flash, url_for
+from flask import current_app, flash, request, url_for
 from sqlalchemy import select
 
 from crm.auth.roles import STAFF, Role
@@ -36,6 +36,20 @@ def priority_choices() -> list[tuple[int, str]]:
         select(Priority.id, Priority.title).order_by(Priority.position, Priority.title)
     )
     return [(r.id, r.title) for r in rows]
+
+
+def id_arg(name: str) -> int | None:
+    """A positive id from the query string, or None for anything else, numbers too large for a
+    database column among them (as crm.members.directory reads its ids)."""
+    value = request.args.get(name, "")
+    if value.isascii() and value.isdigit() and len(value) < 10 and int(value) > 0:
+        return int(value)
+    return None
+
+
+def escape_like(text: str) -> str:
+    """Text to match literally in a LIKE pattern written with escape="\\"."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def form_error(error, form) -> None:

@@ -1,9 +1,10 @@
 """CSV import of organisations and people: read and check a whole file, then write all or nothing.
 
-check() reads a file and checks it against the directory without writing. run_import() also
-writes it with a few bulk inserts (audit events and search tokens included); the caller commits,
-or rolls back when the result has errors. Rows that name an organisation already in the
-directory are merged into it, never doubled; people are keyed by their normalised email.
+check() reads a file and checks it against the directory without writing; write() writes a
+checked result with a few bulk inserts (audit events and search tokens included); run_import()
+does both. The caller commits, or rolls back when the result has errors. Rows that name an
+organisation already in the directory are merged into it, never doubled; people are keyed by
+their normalised email.
 
 The file is read in three passes: cells are checked row by row, then the directory is asked in a
 few batched queries which organisations and emails it already has, then the rows are grouped
@@ -25,7 +26,7 @@ from crm.members.importing.checking import check
 from crm.members.importing.reading import COLUMNS, sniff_delimiter
 from crm.members.importing.results import Duplicate, ImportResult, RowError
 from crm.members.importing.uploads import store_upload, stored_upload
-from crm.members.importing.writing import run_import
+from crm.members.importing.writing import run_import, write
 
 __all__ = [
     "COLUMNS",
@@ -40,4 +41,5 @@ __all__ = [
     "sniff_delimiter",
     "store_upload",
     "stored_upload",
+    "write",
 ]

@@ -1,8 +1,10 @@
 """Bytes to rows: the encoding, the delimiter, and the header, whose headings are matched to the
 columns the import understands by their aliases."""
 
+import codecs
 import csv
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -10,6 +12,12 @@ from crm.members import normalise
 from crm.members.importing.results import ImportResult, RowError
 
 ORG, PERSON = "organisation", "person"
+# A well-formed UTF-8 sequence of two to four bytes: Windows-1252 text almost never has one.
+UTF8_MULTIBYTE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}"
+    rb"|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}"
+    rb"|\xf4[\x80-\x8f][\x80-\xbf]{2}"
+)
 
 
 @dataclass(frozen=True)
@@ -104,7 +112,10 @@ def read(data: bytes, result: ImportResult) -> tuple[Header, Iterator] | None:
             )
         )
         return None
-    text, result.encoding = decode(data)
+    decoded = decode(data, result)
+    if decoded is None:
+        return None
+    text, result.encoding = decoded
     result.delimiter = sniff_delimiter(text)
     records = _records(text, result.delimiter, result)
     for line, cells in records:
@@ -116,15 +127,35 @@ def read(data: bytes, result: ImportResult) -> tuple[Header, Iterator] | None:
     return None
 
 
-def decode(data: bytes) -> tuple[str, str]:
-    """Text and encoding name: UTF-8 (with or without BOM), else Windows-1252."""
+def decode(data: bytes, result: ImportResult) -> tuple[str, str] | None:
+    """Text and encoding name: UTF-8 (with or without BOM), else Windows-1252; or None and the
+    reason in result.errors for a UTF-8 file with a stray byte in another encoding."""
+    body = data.removeprefix(codecs.BOM_UTF8)
     try:
-        text, encoding = data.decode("utf-8-sig"), "UTF-8"
-    except UnicodeDecodeError:
-        text, encoding = data.decode("cp1252", errors="replace"), "Windows-1252"
-        # A UTF-8 BOM in front of Windows-1252 bytes (some tools add one regardless).
-        text = text.removeprefix("\u00ef\u00bb\u00bf")
+        text, encoding = body.decode("utf-8"), "UTF-8"
+    except UnicodeDecodeError as error:
+        if UTF8_MULTIBYTE.search(body):
+            # Mostly UTF-8: decoding all of it as Windows-1252 would silently turn every "ü"
+            # into "Ã¼", and a "Müller" already in the directory would come in a second time.
+            bad = body[error.start]
+            result.errors.append(
+                RowError(
+                    _line_of(body, error.start),
+                    "",
+                    f"Not valid UTF-8 (byte 0x{bad:02X}); save the file as UTF-8",
+                )
+            )
+            return None
+        # No UTF-8 sequence at all (a BOM in front of Windows-1252 bytes is common: some tools
+        # add one regardless).
+        text, encoding = body.decode("cp1252", errors="replace"), "Windows-1252"
     return text.lstrip("\ufeff"), encoding
+
+
+def _line_of(data: bytes, offset: int) -> int:
+    """The line of a byte offset, counting line breaks as the csv reader does (CRLF, CR, LF)."""
+    before = data[:offset]
+    return before.count(b"\n") + before.count(b"\r") - before.count(b"\r\n") + 1
 
 
 def sniff_delimiter(text: str) -> str:
