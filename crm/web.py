@@ -95,6 +95,8 @@ def register_input_guard(app: Flask) -> None:
     @app.before_request
     def refuse_nul_characters():
         # PostgreSQL cannot store NUL in text; no person types one. Refuse it up front, clearly.
+        if "\x00" in request.path:
+            abort(400, "The address contains a NUL character.")
         for source in (request.args, request.form):
             for _, values in source.lists():
                 if any("\x00" in value for value in values):

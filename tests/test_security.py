@@ -122,3 +122,8 @@ def test_numbers_beyond_any_database_column_are_not_found_not_errors(client, log
     assert client.get("/organisations?association=²&page=³").status_code == 200
     assert client.get(f"/users?page={huge}").status_code == 200
     assert client.get(f"/audit?page={huge}").status_code == 200
+
+
+def test_nul_characters_in_the_path_are_refused_not_errors(client):
+    assert client.get("/declarations/x%00").status_code == 400
+    assert client.get("/declarations/x%00/count.json").status_code == 400
