@@ -61,6 +61,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from crm.audit import bp as audit_bp
     from crm.auth import bp as auth_bp
+    from crm.awards import bp as awards_bp
     from crm.dashboard import bp as dashboard_bp
     from crm.declarations import bp as declarations_bp
     from crm.mailings import bp as mailings_bp
@@ -75,6 +76,7 @@ def register_blueprints(app: Flask) -> None:
         audit_bp,
         policy_bp,
         declarations_bp,
+        awards_bp,
     ):
         app.register_blueprint(blueprint)
 

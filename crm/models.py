@@ -2,6 +2,13 @@
 
 from crm.audit.models import AuditEvent
 from crm.auth.models import User
+from crm.awards.models import (
+    AwardEvidence,
+    AwardLevel,
+    AwardRegistration,
+    AwardRevision,
+    AwardUnits,
+)
 from crm.declarations.models import Declaration, DeclarationText, DeclarationVersion, Signature
 from crm.mailings.models import Delivery
 from crm.members.models import Membership, Organisation, Person, SearchToken
@@ -22,6 +29,11 @@ __all__ = [
     "Action",
     "ActionParticipant",
     "AuditEvent",
+    "AwardEvidence",
+    "AwardLevel",
+    "AwardRegistration",
+    "AwardRevision",
+    "AwardUnits",
     "Campaign",
     "Declaration",
     "DeclarationText",
