@@ -47,6 +47,8 @@ class Config:
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
     # Largest priority document accepted (below MAX_CONTENT_LENGTH, so the form can say why).
     POLICY_UPLOAD_MAX_BYTES = int(os.environ.get("POLICY_UPLOAD_MAX_BYTES", 10 * 1024 * 1024))
+    # Largest Sales Award evidence file (each; also below MAX_CONTENT_LENGTH).
+    AWARD_UPLOAD_MAX_BYTES = int(os.environ.get("AWARD_UPLOAD_MAX_BYTES", 10 * 1024 * 1024))
 
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     # How many reverse proxies stand in front of the app (X-Forwarded-For hops to trust).
@@ -86,6 +88,8 @@ class Config:
     # faster), rate limits per client address and per email domain, count cache in process.
     SIGNATURE_CONFIRM_MAX_AGE = int(os.environ.get("SIGNATURE_CONFIRM_MAX_AGE", 7 * 24 * 3600))
     SIGNATURE_MIN_FILL_SECONDS = float(os.environ.get("SIGNATURE_MIN_FILL_SECONDS", "3"))
+    # The embedded form has no session-bound CSRF token: its signed stamp is good this long.
+    SIGNATURE_STAMP_MAX_AGE = int(os.environ.get("SIGNATURE_STAMP_MAX_AGE", 6 * 3600))
     SIGN_RATE_LIMIT_IP = os.environ.get("SIGN_RATE_LIMIT_IP", "10 per minute;100 per hour")
     SIGN_RATE_LIMIT_DOMAIN = os.environ.get("SIGN_RATE_LIMIT_DOMAIN", "60 per minute")
     SIGNATURE_COUNT_CACHE_SECONDS = int(os.environ.get("SIGNATURE_COUNT_CACHE_SECONDS", "5"))

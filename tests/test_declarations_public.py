@@ -273,14 +273,35 @@ def test_honeypot_stores_and_sends_nothing(client):
     assert _signatures() == [] and _deliveries() == []
 
 
-def test_too_fast_stores_and_sends_nothing(app, client, monkeypatch):
+TOO_QUICK = "That was quick — please check your details and send again."
+
+
+def _stamp(page: str) -> str:
+    return re.search(r'name="stamp" type="hidden" value="([^"]+)"', page).group(1)
+
+
+def _old_stamp(declaration, monkeypatch, seconds=10, version=None):
+    """A form stamp issued `seconds` ago for the current (or the given) version."""
+    from itsdangerous.timed import TimestampSigner
+
+    version = version or services.current_version(declaration)
+    with monkeypatch.context() as patch:
+        patch.setattr(TimestampSigner, "get_timestamp", lambda self: int(time.time()) - seconds)
+        return tokens.form_stamp(declaration.id, version.id)
+
+
+def test_too_fast_is_shown_the_form_again_and_stores_nothing(app, client, monkeypatch):
     declaration = make_open_declaration()
     app.config["SIGNATURE_MIN_FILL_SECONDS"] = 3
     try:
-        page = client.get("/declarations/fair-digital-deals").get_data(as_text=True)
-        stamp = re.search(r'name="stamp" type="hidden" value="([^"]+)"', page).group(1)
+        stamp = _old_stamp(declaration, monkeypatch, seconds=1)
+        # A person with browser autofill: told so, and given a fresh stamp, not a silent drop.
         fast = client.post("/declarations/fair-digital-deals", data={**form(), "stamp": stamp})
-        assert CHECK_INBOX in fast.get_data(as_text=True)
+        answer = fast.get_data(as_text=True)
+        assert fast.status_code == 200 and CHECK_INBOX not in answer
+        assert TOO_QUICK in answer and 'value="ana.signer@example.org"' in answer
+        assert _stamp(answer) != stamp
+        # Neither a missing nor a forged stamp stores anything (bots get the usual words).
         missing = client.post("/declarations/fair-digital-deals", data=form())
         assert CHECK_INBOX in missing.get_data(as_text=True)
         forged = client.post(
@@ -289,11 +310,7 @@ def test_too_fast_stores_and_sends_nothing(app, client, monkeypatch):
         assert CHECK_INBOX in forged.get_data(as_text=True)
         assert _signatures() == [] and _deliveries() == []
         # A person who took their time is accepted: a stamp issued ten seconds ago.
-        from itsdangerous.timed import TimestampSigner
-
-        with monkeypatch.context() as patch:
-            patch.setattr(TimestampSigner, "get_timestamp", lambda self: int(time.time()) - 10)
-            old = tokens.form_stamp(declaration.id)
+        old = _old_stamp(declaration, monkeypatch)
         slow = client.post("/declarations/fair-digital-deals", data={**form(), "stamp": old})
         assert CHECK_INBOX in slow.get_data(as_text=True)
         assert len(_signatures()) == 1 and len(_deliveries()) == 1
@@ -476,13 +493,13 @@ def test_embed_headers_and_form(client):
     assert "X-Frame-Options" not in response.headers
     assert "frame-ancestors *" in response.headers["Content-Security-Policy"]
     page = response.get_data(as_text=True)
-    assert 'name="next" value="embed"' in page
-    assert 'action="/declarations/fair-digital-deals?lang=de"' in page
+    assert 'name="next"' not in page and 'name="csrf_token"' not in page
+    assert 'action="/declarations/fair-digital-deals/embed?lang=de"' in page
     assert "Set-Cookie" not in response.headers  # nothing that a third-party frame would lose
     # Posting from the embed answers inside the embed, also framable.
     stamp = re.search(r'name="stamp" type="hidden" value="([^"]+)"', page).group(1)
     answer = client.post(
-        "/declarations/fair-digital-deals?lang=de", data={**form(), "next": "embed", "stamp": stamp}
+        "/declarations/fair-digital-deals/embed?lang=de", data={**form(), "stamp": stamp}
     )
     assert answer.status_code == 200 and "X-Frame-Options" not in answer.headers
     assert "frame-ancestors *" in answer.headers["Content-Security-Policy"]
@@ -491,7 +508,7 @@ def test_embed_headers_and_form(client):
     # Without a genuine stamp an embed post is refused (it has no session-bound CSRF token).
     assert (
         client.post(
-            "/declarations/fair-digital-deals", data={**form("x@example.org"), "next": "embed"}
+            "/declarations/fair-digital-deals/embed", data=form("x@example.org")
         ).status_code
         == 400
     )
@@ -521,11 +538,7 @@ def test_count_json_headers_and_numbers(client):
 
 def test_a_form_shown_again_with_errors_keeps_its_first_stamp(app, client, monkeypatch):
     declaration = make_open_declaration()
-    from itsdangerous.timed import TimestampSigner
-
-    with monkeypatch.context() as patch:
-        patch.setattr(TimestampSigner, "get_timestamp", lambda self: int(time.time()) - 10)
-        first = tokens.form_stamp(declaration.id)
+    first = _old_stamp(declaration, monkeypatch)
     app.config["SIGNATURE_MIN_FILL_SECONDS"] = 3
     try:
         wrong = client.post(

@@ -76,8 +76,8 @@ def test_refusal_inside_an_embed_is_framable(make_limited_app):
     with app.app_context():
         make_open_declaration()
     client = app.test_client()
-    client.post("/declarations/fair-digital-deals", data={**form(), "next": "embed"})
-    refused = client.post("/declarations/fair-digital-deals", data={**form(), "next": "embed"})
+    client.post("/declarations/fair-digital-deals/embed", data=form())
+    refused = client.post("/declarations/fair-digital-deals/embed", data=form())
     assert refused.status_code == 429
     assert "X-Frame-Options" not in refused.headers
     assert "frame-ancestors *" in refused.headers["Content-Security-Policy"]

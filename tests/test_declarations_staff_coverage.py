@@ -21,7 +21,8 @@ def _rows(response) -> list[list[str]]:
 def membership_world():
     """Germany: 4 current members (3 signed), 3 of them through VUT. France: 2 members (1
     signed). Plus organisations that must not count: a lapsed company that signed, the
-    association itself, a company whose only signature was rejected, unconfirmed signers."""
+    association itself, a company whose only signatures are rejected, unconfirmed, pending
+    approval or made by an employee as an individual."""
     vut = factories.association("VUT", country="DE")
     felin = factories.association("FELIN", country="FR")
     de = [factories.organisation(f"DE Label {n}", association_id=vut.id) for n in range(1, 4)]
@@ -43,11 +44,11 @@ def membership_world():
 
     declaration = make_declaration()
     sign = make_signature
-    # DE Label 1: two people signed; counts once.
+    # DE Label 1: an employee as an individual (not counted) and the company itself; once.
     sign(declaration, "one@de1.example", organisation=de[0])
     sign(declaration, "two@de1.example", signing_as="organisation", organisation=de[0])
     sign(declaration, "one@de2.example", signing_as="organisation", organisation=de[1])
-    sign(declaration, "one@direct.example", organisation=direct_de)
+    sign(declaration, "one@direct.example", signing_as="organisation", organisation=direct_de)
     # DE Label 3: only a rejected and an unconfirmed signature.
     sign(
         declaration,
@@ -57,14 +58,18 @@ def membership_world():
         moderation="rejected",
     )
     sign(declaration, "later@de3.example", organisation=de[2], status="unconfirmed")
-    # A pending organisation signature counts: the company did sign, the list waits.
+    # ... and, not counting either: someone who works there signing as an individual, and an
+    # organisation signature an officer has not approved yet.
+    sign(declaration, "employee@de3.example", organisation=de[2])
     sign(
         declaration,
-        "one@fr1.example",
+        "waiting@de3.example",
         signing_as="organisation",
-        organisation=fr[0],
-        country="FR",
+        organisation=de[2],
         moderation="pending",
+    )
+    sign(
+        declaration, "one@fr1.example", signing_as="organisation", organisation=fr[0], country="FR"
     )
     sign(declaration, "one@lapsed.example", organisation=lapsed)
     sign(declaration, "office@vut.example", signing_as="organisation", organisation=vut)
@@ -102,7 +107,7 @@ def test_a_counting_signature_moves_coverage(membership_world):
     declaration, de = membership_world["declaration"], membership_world["de"]
     shares = {s.key: (s.signed, s.members) for s in coverage.by_country(declaration.id, _staff())}
     assert shares == {"DE": (3, 4), "FR": (1, 2)}
-    make_signature(declaration, "good@de3.example", organisation=de[2])
+    make_signature(declaration, "good@de3.example", signing_as="organisation", organisation=de[2])
     db.session.commit()
     shares = {s.key: (s.signed, s.members) for s in coverage.by_country(declaration.id, _staff())}
     assert shares == {"DE": (4, 4), "FR": (1, 2)}
@@ -119,6 +124,9 @@ def test_coverage_page_for_staff(client, login_as, membership_world):
     assert "DE Label 3" in page and "FR Label 2" in page
     assert "DE Label 1" not in page and "DE Lapsed Label" not in page
     assert "2 member companies without a signature" in page
+    # The page says what counts.
+    assert "made on behalf of the organisation" in page
+    assert "Signatures by individuals who work there" in page
 
 
 def test_association_user_sees_its_own_members_only(client, login_as, membership_world):

@@ -2,7 +2,8 @@
 
 A company counts once however many of its people signed and whether it is a direct member or
 one through its association (its own membership_status already folds all its memberships).
-A signature counts when it is confirmed, linked to the company, and not rejected by an officer.
+A signature counts when it was made on behalf of an organisation (not by an individual who
+works there), is confirmed, linked to the company, and approved (published) by an officer.
 Every figure is one GROUP BY query over the scoped membership.
 """
 
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, literal, select
 from sqlalchemy.orm import joinedload
 
-from crm.declarations.models import Signature
+from crm.declarations.models import PUBLISHED_STATES, Signature
 from crm.extensions import db
 from crm.members.access import scope_organisations
 from crm.members.models import Organisation
@@ -36,8 +37,9 @@ def signed_organisations(declaration_id: int):
         select(Signature.organisation_id.label("organisation_id"))
         .where(
             Signature.declaration_id == declaration_id,
+            Signature.signing_as == "organisation",
             Signature.status == "confirmed",
-            Signature.moderation != "rejected",
+            Signature.moderation.in_(PUBLISHED_STATES),
             Signature.organisation_id.is_not(None),
         )
         .distinct()

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from wtforms import DateField, Form, SelectField
-from wtforms.validators import Optional
+from wtforms.validators import Optional, ValidationError
 
 from crm.declarations.matching import MATCH_STATUSES
 from crm.declarations.models import Signature
@@ -47,14 +47,22 @@ HEADER = [
 ]
 
 
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
+def _plausible_year(form, field):
+    if field.data and not FIRST_YEAR <= field.data.year <= LAST_YEAR:
+        raise ValidationError(f"Give a date between {FIRST_YEAR} and {LAST_YEAR}.")
+
+
 class ExportFilterForm(Form):
     """The export's filters, read from the query string (GET: no CSRF token)."""
 
     status = SelectField("Status", default="confirmed")
     moderation = SelectField("Moderation", default="")
     country = SelectField("Country", default="")
-    signed_from = DateField("Signed from", validators=[Optional()])
-    signed_to = DateField("Signed until", validators=[Optional()])
+    signed_from = DateField("Signed from", validators=[Optional(), _plausible_year])
+    signed_to = DateField("Signed until", validators=[Optional(), _plausible_year])
 
     def __init__(self, formdata=None, **kwargs):
         super().__init__(formdata, **kwargs)
@@ -118,8 +126,13 @@ def _when(value: datetime | None) -> str:
 
 
 def export_rows(declaration_id: int, filters: ExportFilter):
-    """One row per signature, streamed; csv_stream makes the cells formula-safe."""
+    """One row per signature, streamed; csv_stream makes the cells formula-safe. The query is
+    built here, before the response starts, so a bad filter fails as an error page."""
     stmt = export_stmt(declaration_id, filters).execution_options(yield_per=500)
+    return _rows(stmt)
+
+
+def _rows(stmt):
     for s in db.session.scalars(stmt):
         yield (
             s.id,

@@ -2,7 +2,7 @@
 organisation for staff to confirm. Matching links a signature; it never changes a Person or an
 Organisation."""
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
 from crm.audit.services import record
@@ -21,6 +21,23 @@ MATCH_STATUSES = {
 
 class MatchError(ValueError):
     """A match decision that does not apply to this signature."""
+
+
+ALREADY_DECIDED = "This suggestion was already decided by someone else; nothing was changed."
+
+
+def _decide_suggestion(signature: Signature, values: dict, *conditions) -> None:
+    """Change an open suggestion with a conditional UPDATE, so of two staff deciding at once
+    only the first changes the row; the second gets MatchError."""
+    won = db.session.execute(
+        update(Signature)
+        .where(Signature.id == signature.id, Signature.match_status == "suggested", *conditions)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(signature)
+    if won != 1:
+        raise MatchError(ALREADY_DECIDED)
 
 
 def match_signature(signature: Signature) -> str:
@@ -68,9 +85,11 @@ def confirm_suggestion(signature: Signature) -> Signature:
     if signature.match_status != "suggested" or signature.suggested_organisation_id is None:
         raise MatchError("This signature has no open suggestion.")
     before = {"match_status": signature.match_status, "organisation_id": signature.organisation_id}
-    signature.organisation_id = signature.suggested_organisation_id
-    signature.match_status = "matched"
-    db.session.flush()
+    _decide_suggestion(
+        signature,
+        {"organisation_id": Signature.suggested_organisation_id, "match_status": "matched"},
+        Signature.suggested_organisation_id.is_not(None),
+    )
     name = signature.suggested_organisation.name if signature.suggested_organisation else ""
     _audit(signature, f"Signature {signature.id} matched to {name}", before)
     return signature
@@ -81,8 +100,7 @@ def reject_suggestion(signature: Signature) -> Signature:
     if signature.match_status != "suggested":
         raise MatchError("This signature has no open suggestion.")
     before = {"match_status": signature.match_status, "organisation_id": signature.organisation_id}
-    signature.match_status = "rejected"
-    db.session.flush()
+    _decide_suggestion(signature, {"match_status": "rejected"})
     _audit(signature, f"Suggested organisation for signature {signature.id} rejected", before)
     return signature
 

@@ -21,6 +21,8 @@ from crm.extensions import db
 # Optional fields a declaration may ask of its signers (name and email are always asked).
 OPTIONAL_FIELDS = ("organisation", "country", "job_title", "city", "comment")
 SIGNER_KINDS = ("organisation", "individual", "both")
+# A confirmed signature is counted and listed only in one of these moderation states.
+PUBLISHED_STATES = ("approved", "not_needed")
 
 
 class Declaration(TimestampMixin, db.Model):

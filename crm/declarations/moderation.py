@@ -1,7 +1,7 @@
 """Moderation: organisation signatures (and individual ones where the declaration asks) wait
 for an officer before they are published on the signatory list."""
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
 
 from crm.audit.models import AuditEvent
@@ -16,8 +16,7 @@ MODERATION_STATES = {
     "rejected": "Rejected",
     "not_needed": "Published without moderation",
 }
-# A signature is on the public list only in one of these states.
-PUBLISHED_STATES = ("approved", "not_needed")
+ALREADY_DECIDED = "This signature was already decided by someone else; nothing was changed."
 
 
 class ModerationError(ValueError):
@@ -51,13 +50,30 @@ def _decide(signature: Signature, decision: str, reason: str | None, user_id: in
     if signature.status != "confirmed":
         raise ModerationError("Only confirmed signatures can be moderated.")
     if signature.moderation != "pending":
-        raise ModerationError("This signature has already been moderated.")
-    before = {"moderation": signature.moderation, "moderation_reason": None}
-    signature.moderation = decision
-    signature.moderation_reason = reason
-    signature.moderated_by_id = user_id
-    signature.moderated_at = utcnow()
-    db.session.flush()
+        raise ModerationError(ALREADY_DECIDED)
+    before = {"moderation": "pending", "moderation_reason": None}
+    # Conditional: of two officers deciding at once, only the first changes the row.
+    won = db.session.execute(
+        update(Signature)
+        .where(
+            Signature.id == signature.id,
+            Signature.status == "confirmed",
+            Signature.moderation == "pending",
+        )
+        .values(
+            moderation=decision,
+            moderation_reason=reason,
+            moderated_by_id=user_id,
+            moderated_at=utcnow(),
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(signature)
+    if won != 1:
+        raise ModerationError(ALREADY_DECIDED)
+    from crm.declarations.signing import forget_count  # signing imports this module
+
+    forget_count(signature.declaration_id)
     who = signature.organisation_name or f"{signature.first_name} {signature.last_name}"
     verb = "approved" if decision == "approved" else "rejected"
     record(

@@ -43,6 +43,8 @@ STRINGS = {
         "required_org": "Give the name of the organisation you sign for.",
         "mail_subject": "Confirm your signature: {title}",
         "back": "Back to the declaration",
+        "text_updated": "The text was updated; please read it again before you sign.",
+        "too_quick": "That was quick — please check your details and send again.",
     },
     "fr": {
         "first_name": "Prénom",
@@ -86,6 +88,8 @@ STRINGS = {
         "required_org": "Indiquez le nom de l'organisation au nom de laquelle vous signez.",
         "mail_subject": "Confirmez votre signature : {title}",
         "back": "Retour à la déclaration",
+        "text_updated": "Le texte a été modifié ; merci de le relire avant de signer.",
+        "too_quick": "C’était rapide : vérifiez vos informations et envoyez à nouveau.",
     },
     "de": {
         "first_name": "Vorname",
@@ -129,6 +133,8 @@ STRINGS = {
         "required_org": "Geben Sie den Namen der Organisation an, für die Sie unterzeichnen.",
         "mail_subject": "Bestätigen Sie Ihre Unterschrift: {title}",
         "back": "Zurück zur Erklärung",
+        "text_updated": "Der Text wurde geändert; bitte lesen Sie ihn erneut.",
+        "too_quick": "Das ging schnell – bitte prüfen Sie Ihre Angaben und senden Sie erneut.",
     },
 }
 MAIL_LANGUAGES = ("en", "fr", "de")

@@ -8,16 +8,18 @@ from flask import (
     current_app,
     jsonify,
     make_response,
+    redirect,
     render_template,
     request,
     session,
     url_for,
 )
+from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 
 from crm.declarations import bp, signing, tokens
 from crm.declarations.forms import ConfirmForm, SignForm
-from crm.declarations.models import Declaration
+from crm.declarations.models import OPTIONAL_FIELDS, Declaration
 from crm.declarations.public_text import STRINGS, words
 from crm.declarations.rendering import render_markdown
 from crm.declarations.services import LANGUAGE_NAMES, current_version, text_for
@@ -27,14 +29,36 @@ EMBED_CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors *"
 )
-OPTIONAL_INPUTS = ("organisation", "country", "job_title", "city", "comment")
+# Both signing endpoints (the page and the embed) draw on the same budgets.
+_SIGN_LIMITS = (
+    limiter.shared_limit(
+        lambda: current_app.config["SIGN_RATE_LIMIT_IP"],
+        scope="sign-ip",
+        methods=["POST"],
+        on_breach=lambda limit: _too_many(limit),
+    ),
+    limiter.shared_limit(
+        lambda: current_app.config["SIGN_RATE_LIMIT_DOMAIN"],
+        scope="sign-domain",
+        methods=["POST"],
+        key_func=lambda: _email_domain_key(),
+        on_breach=lambda limit: _too_many(limit),
+    ),
+)
+
+
+def _sign_limits(view):
+    for limit in reversed(_SIGN_LIMITS):
+        view = limit(view)
+    return view
 
 
 def _declaration(slug: str) -> Declaration:
     if len(slug) > 80:
         abort(404)
     declaration = db.session.scalar(select(Declaration).where(Declaration.slug == slug))
-    if declaration is None or current_version(declaration) is None:
+    version = current_version(declaration) if declaration is not None else None
+    if version is None or not version.texts:
         abort(404)
     return declaration
 
@@ -60,7 +84,8 @@ def _language(declaration: Declaration, version, remember: bool = True) -> str:
 
 
 def _is_embed() -> bool:
-    return request.form.get("next", request.args.get("next")) == "embed"
+    """Only the embed's own endpoint answers framably; a `next` parameter changes nothing."""
+    return request.endpoint == "declarations.embed"
 
 
 def _email_domain_key() -> str:
@@ -105,13 +130,13 @@ def _embeddable(response):
     return response
 
 
-def _form(declaration: Declaration, text, language: str) -> SignForm:
+def _form(declaration: Declaration, version, text, language: str, fresh=False) -> SignForm:
     """The signing form with only the fields this declaration asks, labelled in the language."""
     form = SignForm(meta={"locales": [language, "en"], "csrf": False})
     asked = set(declaration.asked_fields or ())
     if declaration.signer_kinds != "both":
         del form.signing_as
-    for name in OPTIONAL_INPUTS:
+    for name in OPTIONAL_FIELDS:
         wanted = name in asked or (
             name == "organisation" and declaration.signer_kinds != "individual"
         )
@@ -135,9 +160,11 @@ def _form(declaration: Declaration, text, language: str) -> SignForm:
     form.website.label.text = w["honeypot"]
     form.submit.label.text = w["submit"]
     # Shown again with errors, the form keeps its first stamp: correcting a typo quickly is
-    # not what a bot does, and the fill time counts from when the form was first shown.
-    if tokens.stamp_age(request.form.get("stamp"), declaration.id) is None:
-        form.stamp.data = tokens.form_stamp(declaration.id)
+    # not what a bot does, and the fill time counts from when the form was first shown. A stamp
+    # for an older version of the text, or a `fresh` one asked for, is replaced.
+    stamp = tokens.read_stamp(request.form.get("stamp"), declaration.id)
+    if fresh or stamp is None or stamp[1] != version.id:
+        form.stamp.data = tokens.form_stamp(declaration.id, version.id)
     return form
 
 
@@ -156,18 +183,7 @@ def _valid(form: SignForm, declaration: Declaration, language: str) -> bool:
     return ok
 
 
-def _looks_automated(form: SignForm, declaration: Declaration) -> bool:
-    """The honeypot was filled, or the form came back faster than a person types."""
-    if (request.form.get("website") or "").strip():
-        return True
-    least = current_app.config["SIGNATURE_MIN_FILL_SECONDS"]
-    if not least:
-        return False
-    age = tokens.stamp_age(request.form.get("stamp"), declaration.id)
-    return age is None or age < least
-
-
-def _page(declaration, version, language, form, embed, status=200):
+def _page(declaration, version, language, form, embed, status=200, notice=None):
     text = text_for(version, language)
     template = "declarations/embed.html" if embed else "declarations/public_declaration.html"
     response = make_response(
@@ -187,6 +203,7 @@ def _page(declaration, version, language, form, embed, status=200):
             not_yet=declaration.open_on > date.today(),
             count=signing.confirmed_count(declaration.id),
             embed=embed,
+            notice=notice,
         ),
         status,
     )
@@ -210,49 +227,73 @@ def _sent(declaration, language, embed):
     return _embeddable(response) if embed else response
 
 
-@bp.route("/declarations/<slug>", methods=["GET", "POST"])
-@csrf.exempt  # checked below: by token on the page, by the signed stamp in an embed
-@limiter.limit(
-    lambda: current_app.config["SIGN_RATE_LIMIT_IP"], methods=["POST"], on_breach=_too_many
-)
-@limiter.limit(
-    lambda: current_app.config["SIGN_RATE_LIMIT_DOMAIN"],
-    methods=["POST"],
-    key_func=_email_domain_key,
-    on_breach=_too_many,
-)
-def public_declaration(slug: str):
-    """Public on purpose: a declaration's text, live count and signing form."""
-    embed = _is_embed()
-    if request.method == "POST" and not embed and current_app.config["WTF_CSRF_ENABLED"]:
-        # The page's form carries a session-bound token. An embed inside another site gets no
-        # session cookie (SameSite), so it relies on the signed form stamp and the rate limits.
-        csrf.protect()
-    declaration = _declaration(slug)
-    version = current_version(declaration)
-    language = _language(declaration, version, remember=not embed)
+def _submit(declaration: Declaration, version, language: str, embed: bool):
+    """A posted signing form, from the page (its CSRF token already checked) or the embed."""
     text = text_for(version, language)
-    form = _form(declaration, text, language)
-    if request.method == "POST" and signing.is_open(declaration):
-        if embed and tokens.stamp_age(request.form.get("stamp"), declaration.id) is None:
-            abort(400, "The form is incomplete. Reload the page and try again.")
-        if _looks_automated(form, declaration):
-            return _sent(declaration, language, embed)  # the same answer; nothing stored or sent
-        if _valid(form, declaration, language):
-            signing.sign(declaration, form.data, request.remote_addr, language)
-            db.session.commit()
-            return _sent(declaration, language, embed)
-        return _page(declaration, version, language, form, embed, 200)
+    form = _form(declaration, version, text, language)
+    if (request.form.get("website") or "").strip():
+        return _sent(declaration, language, embed)  # the honeypot: same answer, nothing stored
+    max_age = current_app.config["SIGNATURE_STAMP_MAX_AGE"] if embed else None
+    stamp = tokens.read_stamp(request.form.get("stamp"), declaration.id, max_age)
+    least = current_app.config["SIGNATURE_MIN_FILL_SECONDS"]
+    if stamp is None:
+        if embed:  # a genuine, recent stamp, but for another declaration
+            raise CSRFError("The form stamp is for another declaration.")
+        if least:
+            return _sent(declaration, language, embed)  # no genuine stamp: a bot; nothing stored
+    shown = version
+    if stamp is not None:
+        age, shown_id = stamp
+        if shown_id != version.id:
+            # Consent is given to the words read: show the current text again first.
+            form = _form(declaration, version, text, language, fresh=True)
+            notice = words(language)["text_updated"]
+            return _page(declaration, version, language, form, embed, notice=notice)
+        if least and age < least:
+            form = _form(declaration, version, text, language, fresh=True)
+            notice = words(language)["too_quick"]
+            return _page(declaration, version, language, form, embed, notice=notice)
+    if _valid(form, declaration, language):
+        signing.sign(declaration, form.data, request.remote_addr, language, version=shown)
+        db.session.commit()
+        return _sent(declaration, language, embed)
     return _page(declaration, version, language, form, embed)
 
 
-@bp.get("/declarations/<slug>/embed")
+@bp.route("/declarations/<slug>", methods=["GET", "POST"])
+@csrf.exempt  # checked below, before anything else, so the refusal is the app's CSRF page
+@_sign_limits
+def public_declaration(slug: str):
+    """Public on purpose: a declaration's text, live count and signing form."""
+    if request.method == "POST" and current_app.config["WTF_CSRF_ENABLED"]:
+        # The page's form always carries a session-bound token; the embed posts elsewhere.
+        csrf.protect()
+    declaration = _declaration(slug)
+    version = current_version(declaration)
+    language = _language(declaration, version)
+    if request.method == "POST" and signing.is_open(declaration):
+        return _submit(declaration, version, language, embed=False)
+    form = _form(declaration, version, text_for(version, language), language)
+    return _page(declaration, version, language, form, embed=False)
+
+
+@bp.route("/declarations/<slug>/embed", methods=["GET", "POST"])
+@csrf.exempt  # a third-party frame gets no session cookie: the signed, short-lived stamp instead
+@_sign_limits
 def embed(slug: str):
     """Public on purpose: the count and the form, for an iframe on any site."""
+    if request.method == "POST":
+        # The embed has no session-bound CSRF token: a genuine stamp no older than
+        # SIGNATURE_STAMP_MAX_AGE stands for it, and is checked first, like a token.
+        max_age = current_app.config["SIGNATURE_STAMP_MAX_AGE"]
+        if tokens.read_stamp(request.form.get("stamp"), None, max_age) is None:
+            raise CSRFError("The form stamp is missing, forged or expired.")
     declaration = _declaration(slug)
     version = current_version(declaration)
     language = _language(declaration, version, remember=False)
-    form = _form(declaration, text_for(version, language), language)
+    if request.method == "POST" and signing.is_open(declaration):
+        return _submit(declaration, version, language, embed=True)
+    form = _form(declaration, version, text_for(version, language), language)
     return _page(declaration, version, language, form, embed=True)
 
 
@@ -274,8 +315,21 @@ def count_json(slug: str):
 def confirm_signature(slug: str, token: str):
     """Public on purpose: the emailed link shows one button; only its POST confirms (mail
     scanners follow links)."""
+    signature = signing.signature_for_token(token) if len(token) < 500 else None
+    renamed = signature is not None and signature.declaration.slug != slug
+    if (
+        renamed
+        and db.session.scalar(select(Declaration.id).where(Declaration.slug == slug)) is None
+    ):
+        # A link mailed before the slug changed: the token names the signature, so send the
+        # reader to the declaration's current address (307 keeps a POST a POST).
+        target = url_for(
+            "declarations.confirm_signature", slug=signature.declaration.slug, token=token
+        )
+        return redirect(target, 307 if request.method == "POST" else 302)
     declaration = _declaration(slug)
-    signature = signing.signature_for_token(token, declaration) if len(token) < 500 else None
+    if signature is not None and signature.declaration_id != declaration.id:
+        signature = None  # a genuine token, but for another declaration
     version = current_version(declaration)
     language = signature.language if signature else _language(declaration, version)
     w = words(language)

@@ -13,14 +13,17 @@ ALLOWED_TAGS = {
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "th": {"scope"}}
 
 
-def render_markdown(text: str | None) -> Markup:
-    """Sanitised HTML for a Markdown text; links may only be http(s) or mailto."""
-    html = _markdown.render(text or "")
-    clean = nh3.clean(
+def sanitise(html: str) -> str:
+    """HTML with only the allowed tags and attributes; links may only be http(s) or mailto."""
+    return nh3.clean(
         html,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
     )
-    return Markup(clean)  # noqa: S704 (sanitised by nh3 just above)
+
+
+def render_markdown(text: str | None) -> Markup:
+    """Sanitised HTML for a Markdown text (raw HTML in it is escaped, then nh3 sanitises)."""
+    return Markup(sanitise(_markdown.render(text or "")))  # noqa: S704 (sanitised by nh3 just above)

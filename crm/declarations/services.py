@@ -115,8 +115,19 @@ def update_declaration(declaration: Declaration, data: dict) -> None:
     merged = {f: getattr(declaration, f) for f in DECLARATION_FIELDS}
     merged.update({k: v for k, v in data.items() if k in DECLARATION_FIELDS})
     _check(merged)
+    version = current_version(declaration)
+    if version is not None and text_for(version, merged["default_language"]) is None:
+        raise DeclarationError(
+            "The text has no version in this language yet: add it before making it the default.",
+            "default_language",
+        )
     slug = declaration.slug
     if clean(data.get("slug")) and data["slug"].strip() != declaration.slug:
+        if _any_signature(declaration):
+            # Confirmation links already mailed carry the slug; keep the public address stable.
+            raise DeclarationError(
+                "The slug cannot change once the declaration has signatures.", "slug"
+            )
         slug = _slug(data["slug"].strip(), "", declaration.id)
     before = snapshot(declaration)
     _apply(declaration, merged)
@@ -164,6 +175,15 @@ def text_for(version: DeclarationVersion, language: str) -> DeclarationText | No
     return next((t for t in version.texts if t.language == language), None)
 
 
+def _any_signature(declaration: Declaration) -> bool:
+    return (
+        db.session.scalar(
+            select(Signature.id).where(Signature.declaration_id == declaration.id).limit(1)
+        )
+        is not None
+    )
+
+
 def has_signatures(version: DeclarationVersion) -> bool:
     return (
         db.session.scalar(
@@ -185,6 +205,8 @@ def save_text(declaration: Declaration, language: str, data: dict) -> Declaratio
         return version
     if not new["title"] and (language == declaration.default_language or existing is None):
         raise DeclarationError("Give a title.", "title")
+    if not new["title"] and len(version.texts) <= 1:
+        raise DeclarationError("This is the last text of the declaration: give a title.", "title")
     if has_signatures(version):
         copy = DeclarationVersion(
             declaration_id=declaration.id,

@@ -6,8 +6,13 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
-from crm.declarations.models import Declaration, DeclarationText, DeclarationVersion, Signature
-from crm.declarations.moderation import PUBLISHED_STATES
+from crm.declarations.models import (
+    PUBLISHED_STATES,
+    Declaration,
+    DeclarationText,
+    DeclarationVersion,
+    Signature,
+)
 from crm.extensions import db
 from crm.members.models import Organisation
 from crm.members.vocab import country_name

@@ -14,19 +14,23 @@ from crm.audit.services import record
 from crm.db import utcnow
 from crm.declarations import tokens
 from crm.declarations.matching import match_signature
-from crm.declarations.models import Declaration, Signature
+from crm.declarations.models import (
+    OPTIONAL_FIELDS,
+    PUBLISHED_STATES,
+    Declaration,
+    DeclarationVersion,
+    Signature,
+)
+from crm.declarations.moderation import initial_moderation
 from crm.declarations.public_text import MAIL_LANGUAGES, words
 from crm.declarations.services import current_version, text_for
 from crm.extensions import db
 from crm.mailings.outbox import queue_email
 from crm.members.normalise import email_key
 
-# A signature is counted and listed only when confirmed and in one of these moderation states.
-PUBLISHED_STATES = ("approved", "not_needed")
 # Confirmation mails per signature (the first included), and the least time between two.
 MAX_CONFIRMATION_MAILS = 3
 RESEND_INTERVAL = timedelta(minutes=5)
-SIGNER_FIELDS = ("organisation_name", "country", "job_title", "city", "comment")
 _FORM_TO_COLUMN = {"organisation": "organisation_name"}
 
 
@@ -61,7 +65,13 @@ def _value(form_data: dict, name: str):
     return value or None
 
 
-def sign(declaration: Declaration, form_data: dict, ip: str | None, language: str) -> SignResult:
+def sign(
+    declaration: Declaration,
+    form_data: dict,
+    ip: str | None,
+    language: str,
+    version: DeclarationVersion | None = None,
+) -> SignResult:
     """Record a signature and queue its confirmation mail. The same email again creates nothing;
     while still unconfirmed it resends the mail (throttled). Two requests racing with the same
     email: the unique constraint refuses the second insert inside a savepoint, and the second
@@ -69,14 +79,15 @@ def sign(declaration: Declaration, form_data: dict, ip: str | None, language: st
 
     `form_data` has first_name, last_name, email, and as the declaration asks: signing_as,
     organisation, country, job_title, city, comment, list_publicly, consent_updates. `language`
-    is the language the text was shown in (its text, title and consent label are the ones kept).
+    is the language the text was shown in (its text, title and consent label are the ones kept),
+    `version` the version shown (by default the current one): the signature records that one.
     `ip` is logged at debug level only, never stored."""
     key = email_key(form_data.get("email"))
     if not key:
         raise ValueError("an email is required")
     existing = _find(declaration.id, key)
     if existing is None:
-        signature = _new_signature(declaration, form_data, key, language)
+        signature = _new_signature(declaration, form_data, key, language, version)
         try:
             # The signature, its audit entry and its mail in one savepoint: on SQLite (whose
             # driver lets a first SAVEPOINT open the transaction) its release commits all three
@@ -103,8 +114,9 @@ def sign(declaration: Declaration, form_data: dict, ip: str | None, language: st
     return SignResult(existing, created=False, mailed=resend_confirmation(existing))
 
 
-def _new_signature(declaration: Declaration, form_data: dict, key: str, language: str):
-    version = current_version(declaration)
+def _new_signature(declaration, form_data: dict, key: str, language: str, version=None):
+    if version is None or version.declaration_id != declaration.id:
+        version = current_version(declaration)
     text = text_for(version, language) or text_for(version, declaration.default_language)
     if text is None:
         text = version.texts[0]
@@ -129,7 +141,7 @@ def _new_signature(declaration: Declaration, form_data: dict, key: str, language
         confirmation_sent_at=utcnow(),
     )
     asked = set(declaration.asked_fields or ())
-    for name in ("organisation", "country", "job_title", "city", "comment"):
+    for name in OPTIONAL_FIELDS:
         if name in asked or (name == "organisation" and signing_as == "organisation"):
             setattr(signature, _FORM_TO_COLUMN.get(name, name), _value(form_data, name))
     if declaration.ask_consent and text.consent_label:
@@ -212,9 +224,7 @@ def confirm(token: str) -> Signature | None:
     if signature is None or signature.status != "unconfirmed":
         return signature
     declaration = signature.declaration
-    moderation = "pending"
-    if signature.signing_as == "individual" and not declaration.moderate_individuals:
-        moderation = "not_needed"
+    moderation = initial_moderation(declaration, signature.signing_as)
     # Conditional, so two clicks at once confirm (and audit) once.
     won = db.session.execute(
         update(Signature)
@@ -233,11 +243,16 @@ def confirm(token: str) -> Signature | None:
             f"Signature on {declaration.slug} confirmed ({signature.signing_as}), "
             f"match: {signature.match_status}",
         )
-        _count_cache.pop(declaration.id, None)
+        forget_count(declaration.id)
     return signature
 
 
 _count_cache: dict[int, tuple[float, int]] = {}
+
+
+def forget_count(declaration_id: int) -> None:
+    """Drop this process's cached count, after a change that publishes or unpublishes."""
+    _count_cache.pop(declaration_id, None)
 
 
 def confirmed_count(declaration_id: int) -> int:

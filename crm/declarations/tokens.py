@@ -44,19 +44,35 @@ def email_tag_matches(signature, tag: str | None) -> bool:
     return tag == _email_tag(signature.email_key)
 
 
-def form_stamp(declaration_id: int) -> str:
-    """A signed timestamp put in the form when it is shown."""
-    return _serializer(FORM_SALT).dumps(declaration_id)
+def form_stamp(declaration_id: int, version_id: int) -> str:
+    """A signed timestamp put in the form when it is shown, bound to the declaration and to the
+    version of the text shown (so a signature records the words its signer read)."""
+    return _serializer(FORM_SALT).dumps([declaration_id, version_id])
 
 
-def stamp_age(stamp: str | None, declaration_id: int) -> float | None:
-    """Seconds since the form was shown, or None if the stamp is missing or forged."""
+def read_stamp(
+    stamp: str | None, declaration_id: int | None, max_age: float | None = None
+) -> tuple[float, int] | None:
+    """(seconds since the form was shown, version id shown), or None if the stamp is missing,
+    forged, for another declaration (None: any) or (with max_age) older than max_age seconds."""
     if not stamp or len(stamp) > 200:
         return None
     try:
-        value, issued = _serializer(FORM_SALT).loads(stamp, return_timestamp=True)
-    except BadSignature:
+        value, issued = _serializer(FORM_SALT).loads(stamp, max_age=max_age, return_timestamp=True)
+    except BadSignature:  # SignatureExpired included
         return None
-    if value != declaration_id:
+    if (
+        not isinstance(value, list)
+        or len(value) != 2
+        or not isinstance(value[0], int)
+        or (declaration_id is not None and value[0] != declaration_id)
+        or not isinstance(value[1], int)
+    ):
         return None
-    return time.time() - issued.timestamp()
+    return time.time() - issued.timestamp(), value[1]
+
+
+def stamp_age(stamp: str | None, declaration_id: int, max_age: float | None = None) -> float | None:
+    """Seconds since the form was shown, or None if the stamp is missing, forged or expired."""
+    read = read_stamp(stamp, declaration_id, max_age)
+    return read[0] if read else None

@@ -162,3 +162,29 @@ def test_visitor_signs_confirms_and_is_counted(live_server, browser, smtp_server
     )
     assert signature.status == "confirmed"
     assert {name: v for name, v in axe_results.items() if v} == {}
+
+
+def test_embedded_form_too_quick_then_signed(live_app, live_server, browser, smtp_server, app):
+    """The embed posts to its own endpoint (no CSRF token, a short-lived stamp instead); a
+    submission faster than the least fill time is shown again with a message, not dropped."""
+    # Stamps count whole seconds: a margin well above the time the browser takes to fill.
+    live_app.config["SIGNATURE_MIN_FILL_SECONDS"] = 3
+    declaration = _declaration()
+    page = browser.new_page()
+    page.goto(f"{live_server}/declarations/{declaration.slug}/embed")
+    page.get_by_role("textbox", name="First name", exact=True).fill("Jonas")
+    page.get_by_role("textbox", name="Last name", exact=True).fill("Berg")
+    page.get_by_role("textbox", name="Email", exact=True).fill("jonas@embed.example")
+    page.get_by_role("button", name="Sign").click()  # at once, like browser autofill
+    expect(page.get_by_text("That was quick")).to_be_visible()
+    expect(page.get_by_role("textbox", name="Email", exact=True)).to_have_value(
+        "jonas@embed.example"
+    )
+    time.sleep(3.2)
+    page.get_by_role("button", name="Sign").click()
+    expect(page.get_by_text("Check your inbox")).to_be_visible()
+    db.session.expire_all()
+    signature = db.session.scalar(
+        db.select(Signature).where(Signature.email_key == "jonas@embed.example")
+    )
+    assert signature is not None and signature.status == "unconfirmed"
