@@ -112,6 +112,27 @@ EXPECTED = {
     "declarations.embed": PUBLIC,
     "declarations.count_json": PUBLIC,
     "declarations.confirm_signature": PUBLIC,
+    # Sales Awards review and statistics (issue 6): officers and the secretariat decide, comms
+    # reads; the winners, their pages, certificates and the feed are public on purpose.
+    "awards.review_queue": STAFF,
+    "awards.decide_registration": EDITORS,
+    "awards.stats_page": STAFF,
+    "awards.export_verified": STAFF,
+    "awards.public_awards": PUBLIC,
+    "awards.public_award": PUBLIC,
+    "awards.certificate": PUBLIC,
+    "awards.feed_atom": PUBLIC,
+    # Sales Awards levels and registrations (issue 6): admins keep the levels; a member label
+    # registers and raises its own releases; the label's users and staff read them and their
+    # evidence (object-checked: other members and associations get 403).
+    "awards.levels": ("admin",),
+    "awards.new_level": ("admin",),
+    "awards.edit_level": ("admin",),
+    "awards.register": ("member",),
+    "awards.raise_registration": ("member",),
+    "awards.registrations": (*STAFF, "member"),
+    "awards.registration": (*STAFF, "member"),
+    "awards.download_evidence": (*STAFF, "member"),
 }
 
 
@@ -134,6 +155,8 @@ def world():
     campaign, action = _action_world(person)
     policy = _policy_world(org)
     declaration_world = _declaration_staff_world()
+    award_id = _award_world(org)
+    award_extra = _award_level_and_evidence(award_id)
     db.session.commit()
     return {
         "campaign_id": campaign.id,
@@ -144,11 +167,37 @@ def world():
         "membership_id": membership.id,
         "user_id": users["comms"].id,
         "token": "not-a-token",
+        "registration_id": award_id,
+        **award_extra,
         "name": "x.eml",
         "filename": "css/app.css",
         "users": users,
         **declaration_world,
     }
+
+
+def _award_world(org):
+    """A verified Sales Award of the member's organisation (its public pages answer 200)."""
+    from tests.awards_helpers import award, on
+
+    return award(org, status="verified", decided_at=on(2025)).id
+
+
+def _award_level_and_evidence(registration_id):
+    """A level (for the admin pages) and an evidence row of the member's registration."""
+    from crm.awards.models import AwardEvidence, AwardLevel
+
+    level = db.session.scalar(db.select(AwardLevel).limit(1))
+    item = AwardEvidence(
+        registration_id=registration_id,
+        stored_name="0123456789abcdef0123456789abcdef.pdf",  # no file: allowed roles get 404
+        original_name="statement.pdf",
+        content_type="application/pdf",
+        size=1,
+    )
+    db.session.add(item)
+    db.session.flush()
+    return {"level_id": level.id, "evidence_id": item.id}
 
 
 def _declaration_staff_world():

@@ -45,6 +45,8 @@ def test_every_post_route_refuses_a_missing_token(csrf_app):
             # Declarations: staff routes by id, public ones by slug.
             **dict.fromkeys(("declaration_id", "signature_id"), 1),
             "slug": "no-such-declaration",
+            # Sales Awards: levels and registrations (the token check comes first).
+            **dict.fromkeys(("level_id", "registration_id", "evidence_id"), 1),
         }
     # Logging in is itself a form: without a token it is refused.
     response = client.post("/login", data={"email": user.email, "password": PASSWORD})

@@ -54,6 +54,12 @@ def register(group) -> None:
         from crm.declarations.demo import seed_declarations_demo
 
         declarations = seed_declarations_demo(seed)  # signatures from the members just seeded
+        from crm.awards.levels import seed_award_levels
+
+        award_levels = seed_award_levels()  # idempotent: adds only the levels still missing
+        from crm.awards.demo import seed_awards_demo
+
+        awards = seed_awards_demo(seed)  # Sales Awards of the member labels just seeded
         db.session.commit()
         elapsed = time.perf_counter() - started
         click.echo(
@@ -72,6 +78,8 @@ def register(group) -> None:
             f"{declarations.signatures} signatures ({declarations.confirmed} confirmed, "
             f"{declarations.pending} waiting for moderation)"
         )
+        click.echo(f"sales awards: {awards.verified} verified, {awards.pending} waiting for review")
+        click.echo(f"award levels: {award_levels} added")
         if summary.logins:
             click.echo(f"demo logins, all with the password {summary.password}:")
             for email, role, note in summary.logins:
