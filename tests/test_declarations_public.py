@@ -605,3 +605,12 @@ def test_confirming_links_the_signature_to_the_directory(client):
         suggested.id,
         None,
     )
+
+
+def test_public_page_links_to_the_signatory_list_when_listed(client):
+    make_open_declaration()
+    page = client.get("/declarations/fair-digital-deals?lang=de").get_data(as_text=True)
+    assert 'href="/declarations/fair-digital-deals/signatories"' in page
+    assert "Wer hat unterzeichnet?" in page
+    make_open_declaration(slug="quiet", list_publicly=False)
+    assert "/signatories" not in client.get("/declarations/quiet").get_data(as_text=True)
