@@ -4,6 +4,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 
+from crm.awards.levels import level_for
 from crm.awards.models import AwardLevel, AwardRegistration, AwardRevision, AwardUnits
 from crm.extensions import db
 
@@ -45,11 +46,12 @@ def award(
     submitted_by=None,
     registered_on=date(2025, 3, 1),
 ):
-    """A registration with its units; the level follows the total."""
+    """A registration with its units; the level is the application's own: level_for the total
+    on the registration date, among the levels in force then."""
     units = units or {"DE": 50_000, "FR": 30_000}
     total = sum(units.values())
-    by_threshold = sorted(levels().values(), key=lambda lv: lv.threshold)
-    level = next((lv for lv in reversed(by_threshold) if lv.threshold <= total), None)
+    levels()
+    level = level_for(total, registered_on)
     registration = AwardRegistration(
         organisation_id=org.id,
         submitted_by_id=submitted_by.id if submitted_by else None,

@@ -159,12 +159,59 @@ def test_level_validation(seeded, login_as, client, overrides, message):
 
 
 def test_same_threshold_in_another_scheme_is_fine(seeded, login_as, client):
+    # The 2014 scheme ends first: two schemes are never in force on the same day.
+    for level in db.session.scalars(select(AwardLevel).where(AwardLevel.scheme == "2014")):
+        level.valid_to = date(2029, 12, 31)
+    db.session.commit()
     login_as("admin")
     response = client.post(
         "/awards/levels/new",
         data=_level_form(threshold="75000", scheme="2030", valid_from="2030-01-01"),
     )
     assert response.status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("valid_from", "valid_to"),
+    [
+        ("2030-01-01", ""),  # the 2014 scheme has no end date
+        ("2010-01-01", "2010-12-31"),  # inside the 2007 scheme
+        ("2013-12-31", "2014-01-01"),  # one day of each
+        ("2000-01-01", ""),  # around both
+    ],
+)
+def test_a_level_overlapping_another_scheme_is_refused(
+    seeded, login_as, client, valid_from, valid_to
+):
+    login_as("admin")
+    response = client.post(
+        "/awards/levels/new",
+        data=_level_form(scheme="2030", valid_from=valid_from, valid_to=valid_to),
+    )
+    assert response.status_code == 200
+    assert "only one scheme can be in force on a day" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(AwardLevel)) == 11
+
+
+def test_editing_a_level_into_another_schemes_period_is_refused(seeded, login_as, client):
+    gold_2007 = db.session.scalar(
+        select(AwardLevel).where(AwardLevel.scheme == "2007", AwardLevel.name == "Gold")
+    )
+    login_as("admin")
+    response = client.post(
+        f"/awards/levels/{gold_2007.id}/edit",
+        data=_level_form(
+            name="Gold",
+            threshold="100000",
+            scheme="2007",
+            valid_from="2007-01-01",
+            valid_to="2015-12-31",
+        ),
+    )
+    assert response.status_code == 200
+    assert "overlap the 2014 scheme" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(AwardLevel, gold_2007.id).valid_to == date(2013, 12, 31)
 
 
 def test_admin_edits_a_level_and_the_change_is_audited(seeded, login_as, client):

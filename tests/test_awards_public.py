@@ -152,8 +152,10 @@ def test_certificate_pdf_names_artist_release_label_level_and_date(client, winne
         "Northern Sky Records",
         "Gold Sales Award",
         "2 April 2023",
+        "for 75,000 units or more shipped across Europe",
     ):
         assert expected in text, (expected, text)
+    assert "more than" not in text
 
 
 def test_atom_feed_lists_verified_awards(client, winners):
@@ -227,3 +229,23 @@ def test_certificate_prints_central_european_and_greek_names(client):
     text = PdfReader(io.BytesIO(response.data)).pages[0].extract_text()
     for expected in ("Zespół Ωμέγα", "Źródło", "Wytwórnia Łódź", "15 June 2024"):
         assert expected in text, (expected, text)
+
+
+def test_feed_stays_xml_with_control_characters_stored(client, winners):
+    """Stored before the form refused them (or written by other means): \\x01 in a title and
+    an artist must not make the feed unreadable for every subscriber."""
+    org = factories.organisation("Control\x02 Records")
+    award(
+        org,
+        artist="Bell\x07 Ringer",
+        title="Glass\x01Rivers\x0b",
+        status="verified",
+        decided_at=on(2025, 2, 1),
+    )
+    db.session.commit()
+    response = client.get("/awards/feed.atom")
+    assert response.status_code == 200
+    root = ET.fromstring(response.data)  # noqa: S314 (our own response)
+    first = root.find(f"{ATOM}entry")
+    assert first.find(f"{ATOM}title").text == "Gold: Bell Ringer – GlassRivers"
+    assert "Control Records" in first.find(f"{ATOM}summary").text

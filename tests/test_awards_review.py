@@ -55,7 +55,9 @@ def test_verify_mails_the_submitter_and_audits(client, login_as, label, smtp_ser
     registration = award(org, submitted_by=submitter)
     db.session.commit()
     officer = login_as("officer")
-    response = client.post(f"/awards/review/{registration.id}", data={"decision": "verify"})
+    response = client.post(
+        f"/awards/review/{registration.id}", data={"revision": 1, "decision": "verify"}
+    )
     assert response.status_code == 302
     done = _reload(registration.id)
     assert done.status == "verified"
@@ -82,7 +84,7 @@ def test_reject_needs_a_reason_and_mails_the_organisation(client, login_as, labe
     login_as("admin")
     refused = client.post(
         f"/awards/review/{registration.id}",
-        data={"decision": "reject", "note": "   "},
+        data={"revision": 1, "decision": "reject", "note": "   "},
         follow_redirects=True,
     )
     assert "Give a reason to reject" in refused.get_data(as_text=True)
@@ -90,7 +92,11 @@ def test_reject_needs_a_reason_and_mails_the_organisation(client, login_as, labe
     assert _deliveries() == 0
     client.post(
         f"/awards/review/{registration.id}",
-        data={"decision": "reject", "note": "The statements do not show the French units."},
+        data={
+            "revision": 1,
+            "decision": "reject",
+            "note": "The statements do not show the French units.",
+        },
     )
     done = _reload(registration.id)
     assert done.status == "rejected" and done.decided_at is not None
@@ -111,11 +117,17 @@ def test_ask_for_information_then_verify(client, login_as, label, smtp_server):
     registration = award(org, submitted_by=submitter)
     db.session.commit()
     login_as("officer")
-    empty = client.post(f"/awards/review/{registration.id}", data={"decision": "info"})
+    empty = client.post(
+        f"/awards/review/{registration.id}", data={"revision": 1, "decision": "info"}
+    )
     assert empty.status_code == 302 and _reload(registration.id).status == "submitted"
     client.post(
         f"/awards/review/{registration.id}",
-        data={"decision": "info", "note": "Please add the Belgian distributor statement."},
+        data={
+            "revision": 1,
+            "decision": "info",
+            "note": "Please add the Belgian distributor statement.",
+        },
     )
     asked = _reload(registration.id)
     assert asked.status == "info_requested" and asked.decided_at is None
@@ -129,7 +141,7 @@ def test_ask_for_information_then_verify(client, login_as, label, smtp_server):
     assert "Please add the Belgian distributor statement." in body and "Midnight Harbour" in body
     # Still in the queue, and it can be verified from there.
     assert "Please add the Belgian" in client.get("/awards/review").get_data(as_text=True)
-    client.post(f"/awards/review/{registration.id}", data={"decision": "verify"})
+    client.post(f"/awards/review/{registration.id}", data={"revision": 1, "decision": "verify"})
     assert _reload(registration.id).status == "verified"
     assert worker.run(drain=True) == 1
 
@@ -139,10 +151,10 @@ def test_a_decided_registration_is_not_decided_again(client, login_as, label):
     registration = award(org)
     db.session.commit()
     login_as("admin")
-    client.post(f"/awards/review/{registration.id}", data={"decision": "verify"})
+    client.post(f"/awards/review/{registration.id}", data={"revision": 1, "decision": "verify"})
     again = client.post(
         f"/awards/review/{registration.id}",
-        data={"decision": "reject", "note": "Too late"},
+        data={"revision": 1, "decision": "reject", "note": "Too late"},
         follow_redirects=True,
     )
     assert "already decided" in again.get_data(as_text=True)
@@ -206,7 +218,41 @@ def test_queue_links_evidence_and_mail_links_the_registration(app, client, login
     assert "distributor &lt;statement&gt;.pdf" in page
     if "awards.download_evidence" in app.view_functions:
         assert f'href="/awards/evidence/{evidence.id}"' in page
-    client.post(f"/awards/review/{registration.id}", data={"decision": "verify"})
+    client.post(f"/awards/review/{registration.id}", data={"revision": 1, "decision": "verify"})
     delivery = db.session.scalar(select(Delivery))
     assert f"/{registration.id}" in delivery.text_body
     assert delivery.text_body.count("http://") == 1
+
+
+def test_long_artist_and_title_still_get_their_decision_mail(client, login_as, label):
+    """Artist and title of 200 characters each: the subject is cut to the outbox's 300
+    characters (PostgreSQL refused the longer one at commit, so nothing could be decided)."""
+    org, submitter = label
+    registration = award(org, artist="A" * 200, title="T" * 200, submitted_by=submitter)
+    db.session.commit()
+    login_as("officer")
+    client.post(f"/awards/review/{registration.id}", data={"revision": 1, "decision": "verify"})
+    assert _reload(registration.id).status == "verified"
+    delivery = db.session.scalar(select(Delivery))
+    assert delivery is not None and delivery.to_email == "ana@harbour.example"
+    assert len(delivery.subject) <= 300 and delivery.subject.endswith("…")
+    assert delivery.subject.startswith('Sales Award verified: "TTTT')
+
+
+def test_line_breaks_in_a_title_do_not_reach_the_subject(client, login_as, label, smtp_server):
+    org, submitter = label
+    registration = award(org, title="Midnight\r\nBcc: x@evil.example\x01", submitted_by=submitter)
+    db.session.commit()
+    login_as("officer")
+    client.post(
+        f"/awards/review/{registration.id}",
+        data={"revision": 1, "decision": "info", "note": "Which distributor?"},
+    )
+    delivery = db.session.scalar(select(Delivery))
+    assert delivery.subject == (
+        'Sales Award registration: more information needed for "Midnight Bcc: x@evil.example" '
+        "by Mara Vell"
+    )
+    assert worker.run(drain=True) == 1
+    [message] = smtp_server.messages
+    assert message["Bcc"] is None and "x@evil.example" in message["Subject"]

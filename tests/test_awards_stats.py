@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from crm.awards import stats
 from crm.awards.demo import seed_awards_demo
+from crm.awards.levels import SEED_LEVELS
 from crm.awards.models import AwardLevel, AwardRegistration
 from crm.extensions import db
 from tests import factories
@@ -87,7 +88,9 @@ def test_demo_awards():
     summary = seed_awards_demo(seed=3, today=date(2026, 6, 1))
     db.session.commit()
     assert (summary.verified, summary.pending) == (40, 4)
-    assert db.session.scalar(select(func.count()).select_from(AwardLevel)) >= 6
+    # Both known schemes, seeded once: 5 levels of 2007 and 6 of 2014.
+    assert db.session.scalar(select(func.count()).select_from(AwardLevel)) == len(SEED_LEVELS)
+    assert len(SEED_LEVELS) == 11
     verified = db.session.scalars(
         select(AwardRegistration).where(AwardRegistration.status == "verified")
     ).all()

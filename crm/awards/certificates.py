@@ -77,7 +77,8 @@ def certificate_pdf(award: AwardRegistration) -> bytes:
     _centred(
         pdf, f"released by {award.organisation.name}", height - 126 * mm, font["regular"], 16, width
     )
-    units = f"for more than {award.level.threshold:,} units" if award.level else ""
+    # A threshold is reached at exactly N units: "N units or more", not "more than N".
+    units = f"for {award.level.threshold:,} units or more" if award.level else ""
     _centred(
         pdf, f"{units} shipped across Europe".strip(), height - 142 * mm, font["regular"], 13, width
     )

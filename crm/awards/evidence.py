@@ -25,8 +25,35 @@ ALLOWED_LABEL = "PDF, CSV, XLSX or ODS"
 MAX_FILES = 10
 
 
+# Room left in a request for the typed fields next to the files.
+FORM_MARGIN = 64 * 1024
+
+
+def request_limit() -> int:
+    """The size of a whole request (MAX_CONTENT_LENGTH): a larger one is refused (413) before
+    the form is read, and what was typed is lost. This is the total the form states."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if not limit:
+        return MAX_FILES * int(current_app.config.get("AWARD_UPLOAD_MAX_BYTES", DEFAULT_MAX_BYTES))
+    return int(limit)
+
+
+def max_total_bytes() -> int:
+    """The most all the files of one form may add up to: the request limit, less room for the
+    typed fields."""
+    limit = request_limit()
+    return max(limit - FORM_MARGIN, 1) if current_app.config.get("MAX_CONTENT_LENGTH") else limit
+
+
 def max_bytes() -> int:
-    return int(current_app.config.get("AWARD_UPLOAD_MAX_BYTES", DEFAULT_MAX_BYTES))
+    """The most one file may have: the configured size, and never more than the total."""
+    each = int(current_app.config.get("AWARD_UPLOAD_MAX_BYTES", DEFAULT_MAX_BYTES))
+    return min(each, max_total_bytes())
+
+
+def megabytes(size: int) -> str:
+    """A size for the form's text: "10 MB", "19.9 MB"."""
+    return f"{size / 1024 / 1024:.3g} MB"
 
 
 def upload_dir() -> Path:
@@ -54,6 +81,12 @@ def check_all(file_storages) -> list[CheckedFile]:
         except UploadError as error:
             name = shared.original_name(file_storage.filename or "", "the file")
             raise UploadError(f"{name}: {error}") from error
+    total = sum(len(item.data) for item in checked)
+    if total > max_total_bytes():
+        raise UploadError(
+            f"The files add up to {megabytes(total)}; one form accepts at most "
+            f"{megabytes(request_limit())} in all. Nothing was saved."
+        )
     return checked
 
 

@@ -6,6 +6,7 @@ from xml.etree import ElementTree as ET
 from flask import current_app, url_for
 
 from crm.awards import winners
+from crm.awards.text import xml_text
 
 ATOM = "http://www.w3.org/2005/Atom"
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
@@ -18,7 +19,9 @@ def _stamp(value: datetime | None) -> str:
 def _sub(parent, tag: str, text: str | None = None, **attrs) -> ET.Element:
     element = ET.SubElement(parent, f"{{{ATOM}}}{tag}", attrs)
     if text is not None:
-        element.text = text
+        # A second line of defence behind the forms: ElementTree writes control characters
+        # as they are, and one stored \x01 would make the whole feed unreadable.
+        element.text = xml_text(text)
     return element
 
 

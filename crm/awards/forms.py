@@ -37,6 +37,12 @@ MAX_ROWS = len(COUNTRY_CHOICES)
 EMPTY_ROWS = 3
 ISRC = r"^[A-Z]{2}[A-Z0-9]{3}[0-9]{7}$"
 NO_FORMULA = Regexp(r"^(?![=+\-@\t\r])", message="Must not start with = + - or @.")
+# Control characters (tabs and line breaks included) cannot be printed on a certificate, sent
+# in a mail subject or written to the Atom feed; nobody means to type them.
+NO_CONTROL = Regexp(
+    r"^[^\x00-\x1f\x7f]*$",
+    message="Remove the control characters (such as tabs or line breaks) from this field.",
+)
 
 
 def _strip(value):
@@ -101,13 +107,15 @@ class UnitsRowForm(Form):
 
 
 class RegistrationForm(FlaskForm):
-    artist = StringField("Artist", validators=[DataRequired(), Length(max=200)])
-    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
+    artist = StringField("Artist", validators=[DataRequired(), Length(max=200), NO_CONTROL])
+    title = StringField("Title", validators=[DataRequired(), Length(max=200), NO_CONTROL])
     format = SelectField("Format", choices=choices(FORMATS.items()))
     # InputRequired, not DataRequired: an unparseable date must say so, not "required".
     release_date = DateField("Release date", validators=[InputRequired()])
     catalogue_number = StringField(
-        "Catalogue number", validators=[Optional(), Length(max=60), NO_FORMULA], filters=[_strip]
+        "Catalogue number",
+        validators=[Optional(), Length(max=60), NO_FORMULA, NO_CONTROL],
+        filters=[_strip],
     )
     isrc = StringField(
         "ISRC",

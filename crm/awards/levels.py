@@ -104,6 +104,30 @@ def _validate(values: dict, exclude_id: int | None) -> None:
             f"The {values['scheme']} scheme already has a level at {threshold:,} units.",
             "threshold",
         )
+    _check_no_overlap(values, exclude_id)
+
+
+def _check_no_overlap(values: dict, exclude_id: int | None) -> None:
+    """One scheme at a time: a level may not be in force on a day when a level of another
+    scheme is, or level_for would mix the thresholds of two schemes."""
+    start, end = values["valid_from"], values["valid_to"]
+    overlap = select(AwardLevel).where(
+        AwardLevel.scheme != values["scheme"],
+        or_(AwardLevel.valid_to.is_(None), AwardLevel.valid_to >= start),
+    )
+    if end is not None:
+        overlap = overlap.where(AwardLevel.valid_from <= end)
+    if exclude_id is not None:
+        overlap = overlap.where(AwardLevel.id != exclude_id)
+    other = db.session.scalar(overlap.order_by(AwardLevel.valid_from, AwardLevel.id).limit(1))
+    if other is not None:
+        until = other.valid_to.isoformat() if other.valid_to else "no end date"
+        raise LevelError(
+            f"These dates overlap the {other.scheme} scheme ({other.name}, "
+            f"{other.valid_from.isoformat()} to {until}): only one scheme can be in force on "
+            "a day. End the other scheme first, or use its name for this level.",
+            "valid_from",
+        )
 
 
 def create_level(data: dict) -> AwardLevel:

@@ -266,6 +266,76 @@ def raise_figures(
             "Nothing was saved.",
             "units",
         )
+    return _replace_figures(
+        registration,
+        values,
+        units,
+        assessment,
+        checked,
+        user_id,
+        on,
+        "Award registration raised",
+    )
+
+
+def can_answer(user, registration: AwardRegistration) -> bool:
+    """The label may answer while the secretariat waits for more information."""
+    return can_raise(user, registration) and registration.status == "info_requested"
+
+
+def resubmit(
+    registration: AwardRegistration,
+    details: dict,
+    units: dict[str, int],
+    checked: list,
+    user_id,
+) -> AwardRegistration:
+    """The label's answer to a request for more information: corrected figures and details,
+    and any further statements, at the same level or a higher one (the levels of the day it
+    was registered apply). Back to "submitted", with a new revision."""
+    if registration.status != "info_requested":
+        raise RegistrationError(
+            "This registration no longer waits for your answer; reload it. Nothing was saved.",
+            "units",
+        )
+    values = _clean(details)
+    _check_units(units)
+    on = registration.registered_on
+    total = sum(units.values())
+    level = levels.level_for(total, on)
+    current = registration.level
+    if level is None or (current is not None and level.threshold < current.threshold):
+        target = current.name if current is not None else "a level"
+        raise RegistrationError(
+            f"{total:,} units do not reach {target}, the level applied for. Correct the figures "
+            "so that they reach it (or a higher level); to withdraw, write to the secretariat. "
+            "Nothing was saved.",
+            "units",
+        )
+    if not checked and not registration.evidence:
+        raise RegistrationError("Upload at least one statement showing the figures.", "evidence")
+    return _replace_figures(
+        registration,
+        values,
+        units,
+        Assessment(total, level, None),
+        checked,
+        user_id,
+        on,
+        "Award registration answered and resubmitted",
+    )
+
+
+def _replace_figures(
+    registration: AwardRegistration,
+    values: dict,
+    units: dict[str, int],
+    assessment: Assessment,
+    checked: list,
+    user_id,
+    on: date,
+    summary: str,
+) -> AwardRegistration:
     if _duplicate(registration.organisation_id, values, registration.id) is not None:
         raise RegistrationError("Another registration of this label has this release.", "title")
     before = _audit_values(registration)
@@ -301,7 +371,7 @@ def raise_figures(
         "update",
         "award_registration",
         registration.id,
-        f"Award registration raised: {registration.artist} – {registration.title}, "
+        f"{summary}: {registration.artist} – {registration.title}, "
         f"{registration.total_units:,} units ({assessment.level.name}), revision {number}",
         before=before,
         after=_audit_values(registration),

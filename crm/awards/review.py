@@ -4,20 +4,22 @@ Each decision changes the row with a conditional UPDATE on its status, so of two
 at once only the first wins; it is audited and the label is told through the outbox."""
 
 from flask import current_app, render_template, url_for
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.routing import BuildError
 
 from crm.audit.models import AuditEvent
 from crm.audit.services import record
 from crm.auth.models import User
-from crm.awards.models import STATUSES, AwardRegistration
+from crm.awards.models import STATUSES, AwardRegistration, AwardRevision
+from crm.awards.text import one_line, truncate
 from crm.db import utcnow
 from crm.extensions import db
 from crm.mailings.outbox import queue_email
 
 OPEN = ("submitted", "info_requested")
 ALREADY_DECIDED = "This registration was already decided by someone else; nothing was changed."
+FIGURES_CHANGED = "Not decided: the figures changed since you opened this page; review them again."
 # The label's own page of a registration (views_registrations.py), linked from the mails; the
 # winners' page stands in if that view is ever renamed.
 REGISTRATION_ENDPOINTS = ("awards.registration",)
@@ -26,6 +28,8 @@ SUBJECTS = {
     "rejected": "Sales Award registration not accepted: {title}",
     "info_requested": "Sales Award registration: more information needed for {title}",
 }
+# Delivery.subject is a String(300); artist and title may have 200 characters each.
+MAX_SUBJECT = 300
 
 
 class ReviewError(ValueError):
@@ -67,26 +71,49 @@ def history(registration_ids: list[int]) -> dict[int, list[AuditEvent]]:
     return found
 
 
-def verify(registration: AwardRegistration, user_id: int | None) -> None:
-    """Verify the award: it appears on the public winners' list."""
-    _decide(registration, "verified", None, user_id)
+def latest_revision(registration: AwardRegistration) -> int:
+    """The number of the registration's newest revision (0 if it has none): the figures the
+    reviewer sees, carried in the decision form."""
+    return max((rev.number for rev in registration.revisions), default=0)
 
 
-def reject(registration: AwardRegistration, user_id: int | None, reason: str) -> None:
+def _latest_revision_sql():
+    return (
+        select(func.coalesce(func.max(AwardRevision.number), 0))
+        .where(AwardRevision.registration_id == AwardRegistration.id)
+        .scalar_subquery()
+    )
+
+
+def verify(
+    registration: AwardRegistration, user_id: int | None, revision: int | None = None
+) -> None:
+    """Verify the award: it appears on the public winners' list. With `revision`, only if the
+    figures are still those of that revision."""
+    _decide(registration, "verified", None, user_id, revision)
+
+
+def reject(
+    registration: AwardRegistration, user_id: int | None, reason: str, revision: int | None = None
+) -> None:
     """Reject the registration; the reason is required and sent to the label."""
     if not (reason or "").strip():
         raise ReviewError("Give a reason to reject a registration.")
-    _decide(registration, "rejected", reason.strip(), user_id)
+    _decide(registration, "rejected", reason.strip(), user_id, revision)
 
 
-def request_info(registration: AwardRegistration, user_id: int | None, message: str) -> None:
+def request_info(
+    registration: AwardRegistration, user_id: int | None, message: str, revision: int | None = None
+) -> None:
     """Ask the label for more information; the registration waits for its answer."""
     if not (message or "").strip():
         raise ReviewError("Write the question to send to the label.")
-    _decide(registration, "info_requested", message.strip(), user_id)
+    _decide(registration, "info_requested", message.strip(), user_id, revision)
 
 
-def _decide(registration: AwardRegistration, status: str, note: str | None, user_id) -> None:
+def _decide(
+    registration: AwardRegistration, status: str, note: str | None, user_id, revision=None
+) -> None:
     if registration.status not in OPEN:
         raise ReviewError(ALREADY_DECIDED)
     before = {"status": registration.status, "decision_note": registration.decision_note}
@@ -94,17 +121,32 @@ def _decide(registration: AwardRegistration, status: str, note: str | None, user
     values = {"status": status, "decision_note": note}
     if final:
         values |= {"decided_at": utcnow(), "decided_by_id": user_id}
-    # Conditional: of two staff deciding at once, only the first changes the row.
+    # Conditional: of two staff deciding at once, only the first changes the row; and a
+    # decision taken on figures that a raise or resubmission replaced since changes nothing
+    # (the status alone cannot tell: a raise sets "submitted" again).
+    conditions = [
+        AwardRegistration.id == registration.id,
+        AwardRegistration.status == before["status"],
+    ]
+    if revision is not None:
+        # Lock the row first (PostgreSQL): a raise or an answer holds the same lock until it
+        # commits its new revision, so the subquery below, a later statement, sees that revision.
+        db.session.execute(
+            select(AwardRegistration.id)
+            .where(AwardRegistration.id == registration.id)
+            .with_for_update()
+        )
+        conditions.append(_latest_revision_sql() == revision)
     won = db.session.execute(
         update(AwardRegistration)
-        .where(
-            AwardRegistration.id == registration.id, AwardRegistration.status == before["status"]
-        )
+        .where(*conditions)
         .values(**values)
         .execution_options(synchronize_session=False)
     ).rowcount
     db.session.refresh(registration)
     if won != 1:
+        if revision is not None and registration.status in OPEN:
+            raise ReviewError(FIGURES_CHANGED)
         raise ReviewError(ALREADY_DECIDED)
     verb = {"verified": "verified", "rejected": "rejected", "info_requested": "asked about"}
     record(
@@ -142,6 +184,13 @@ def registration_link(registration: AwardRegistration) -> str:
     return base + url_for("dashboard.index")
 
 
+def decision_subject(registration: AwardRegistration, status: str) -> str:
+    """The decision mail's subject: one line (no CR/LF or control characters, which would break
+    the header) and no longer than the outbox column."""
+    title = f'"{one_line(registration.title)}" by {one_line(registration.artist)}'
+    return truncate(one_line(SUBJECTS[status].format(title=title)), MAX_SUBJECT)
+
+
 def _queue_decision_mail(registration: AwardRegistration) -> None:
     to = recipient(registration)
     if not to:
@@ -149,7 +198,7 @@ def _queue_decision_mail(registration: AwardRegistration) -> None:
     status = registration.status
     queue_email(
         to,
-        SUBJECTS[status].format(title=f'"{registration.title}" by {registration.artist}'),
+        decision_subject(registration, status),
         render_template(
             f"awards/email/{status}.txt",
             registration=registration,

@@ -4,8 +4,9 @@ from flask import current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.routing import BuildError
-from wtforms import HiddenField, TextAreaField
-from wtforms.validators import AnyOf, Length
+from wtforms import HiddenField, IntegerField, TextAreaField
+from wtforms.validators import AnyOf, InputRequired, Length, NumberRange
+from wtforms.widgets import HiddenInput
 
 from crm.auth.decorators import roles_required
 from crm.auth.roles import STAFF, Role
@@ -22,6 +23,8 @@ EVIDENCE_ENDPOINTS = ("awards.download_evidence",)
 class DecisionForm(FlaskForm):
     decision = HiddenField(validators=[AnyOf(["verify", "reject", "info"])])
     note = TextAreaField("Reason or question", validators=[Length(max=2000)])
+    # The newest revision shown when the page was opened: a decision applies to those figures.
+    revision = IntegerField(widget=HiddenInput(), validators=[InputRequired(), NumberRange(min=0)])
 
 
 def evidence_url(evidence) -> str | None:
@@ -54,6 +57,7 @@ def review_queue():
         can_decide=current_user.role in DECIDERS,
         evidence_url=evidence_url,
         form=DecisionForm(),
+        latest_revision=review.latest_revision,
     )
 
 
@@ -68,12 +72,13 @@ def decide_registration(registration_id: int):
         flash("Choose a decision (a reason or question has at most 2,000 characters).", "danger")
         return back
     try:
+        revision = form.revision.data
         if form.decision.data == "verify":
-            review.verify(registration, current_user.id)
+            review.verify(registration, current_user.id, revision)
         elif form.decision.data == "reject":
-            review.reject(registration, current_user.id, form.note.data)
+            review.reject(registration, current_user.id, form.note.data, revision)
         else:
-            review.request_info(registration, current_user.id, form.note.data)
+            review.request_info(registration, current_user.id, form.note.data, revision)
     except review.ReviewError as error:
         db.session.rollback()
         flash(str(error), "danger")

@@ -19,13 +19,10 @@ from crm.web import page_arg
 READERS = (Role.MEMBER, *STAFF)
 
 
-def _levels_json() -> str:
-    """The levels in force today, for the page's live total (a data- attribute, no script)."""
+def _levels_json(on) -> str:
+    """The levels in force on the day, for the page's live total (a data- attribute)."""
     return json.dumps(
-        [
-            {"name": lv.name, "threshold": lv.threshold}
-            for lv in levels.levels_in_force(services.today())
-        ]
+        [{"name": lv.name, "threshold": lv.threshold} for lv in levels.levels_in_force(on)]
     )
 
 
@@ -41,39 +38,56 @@ def _field_error(error: services.RegistrationError, form) -> None:
         flash(str(error), "danger")
 
 
-def _handle_form(form: RegistrationForm, registration: AwardRegistration | None):
-    """The shared flow of registering and raising: add a row, check, or save.
-    Returns a redirect once saved, else the page's context."""
+def _handle_form(
+    form: RegistrationForm, registration: AwardRegistration | None, mode: str = "register"
+):
+    """The shared flow of registering, raising and answering: add a row, check, or save.
+    Returns a redirect once saved, else the page's context. A raise must reach a higher level;
+    an answer the same level or a higher one, under the levels of the day it was registered."""
     assessment = None
     not_higher = False
+    answering = mode == "answer"
     current = registration.level if registration else None
+    on = registration.registered_on if answering else services.today()
     if form.is_submitted():
         if form.add_row.data:
             form.add_empty_row()
         elif form.validate():
-            assessment = services.assess(form.units_by_country(), services.today())
+            assessment = services.assess(form.units_by_country(), on)
             not_higher = bool(
-                assessment.level and current and assessment.level.threshold <= current.threshold
+                assessment.level
+                and current
+                and (
+                    assessment.level.threshold < current.threshold
+                    if answering
+                    else assessment.level.threshold <= current.threshold
+                )
             )
             if not form.check.data and assessment.qualifies and not not_higher:
-                saved = _save(form, registration)
+                saved = _save(form, registration, mode)
                 if saved is not None:
                     return saved, {}
     return None, {
         "form": form,
+        "mode": mode,
         "registration": registration,
         "assessment": assessment,
         "not_higher": not_higher,
         "current_level": current,
         "not_qualifying": services.not_qualifying_message(assessment) if assessment else "",
-        "levels_json": _levels_json(),
+        "levels_json": _levels_json(on),
         "allowed": evidence.ALLOWED_LABEL,
         "max_mb": evidence.max_bytes() / 1024 / 1024,
+        "max_each": evidence.max_bytes(),
+        "each_label": evidence.megabytes(evidence.max_bytes()),
+        "max_total": evidence.max_total_bytes(),
+        "total_label": evidence.megabytes(evidence.request_limit()),
+        "max_files": evidence.MAX_FILES,
         "accept": ",".join(f".{ext}" for ext in evidence.ALLOWED),
     }
 
 
-def _save(form: RegistrationForm, registration: AwardRegistration | None):
+def _save(form: RegistrationForm, registration: AwardRegistration | None, mode: str):
     ok = True
     if not form.confirm.data:
         form.confirm.errors.append("Confirm that the figures are accurate.")
@@ -85,14 +99,13 @@ def _save(form: RegistrationForm, registration: AwardRegistration | None):
         form.evidence.errors.append(f"{error} Nothing was saved.")
         ok = False
     else:
-        if not checked:
+        if not checked and not (mode == "answer" and registration.evidence):
             form.evidence.errors.append(
                 f"Upload at least one statement showing the figures ({evidence.ALLOWED_LABEL})."
             )
             ok = False
     if not ok:
         return None
-    raised = registration is not None
     try:
         if registration is None:
             registration = services.register(
@@ -101,6 +114,10 @@ def _save(form: RegistrationForm, registration: AwardRegistration | None):
                 form.units_by_country(),
                 checked,
                 current_user.id,
+            )
+        elif mode == "answer":
+            services.resubmit(
+                registration, _details(form), form.units_by_country(), checked, current_user.id
             )
         else:
             services.raise_figures(
@@ -117,8 +134,9 @@ def _save(form: RegistrationForm, registration: AwardRegistration | None):
         db.session.rollback()
         evidence.remove_all(name for name in stored if not _is_recorded(name))
         raise
+    done = {"answer": "Answer sent", "raise": "New figures saved"}.get(mode, "Registered")
     flash(
-        f"{'New figures saved' if raised else 'Registered'}: {registration.total_units:,} units, "
+        f"{done}: {registration.total_units:,} units, "
         f"{registration.level.name}. The secretariat will review the figures.",
         "success",
     )
@@ -150,7 +168,8 @@ def register():
 @bp.route("/awards/registrations/<int:registration_id>/raise", methods=["GET", "POST"])
 @roles_required(Role.MEMBER)
 def raise_registration(registration_id: int):
-    """Raise a registration with new figures reaching a higher level."""
+    """Raise a registration with new figures reaching a higher level, or answer a request for
+    more information (the same level will do)."""
     # On a save, lock the row (PostgreSQL): two raises at once cannot both take revision n+1.
     registration = db.session.get(
         AwardRegistration, registration_id, with_for_update=request.method == "POST"
@@ -158,18 +177,25 @@ def raise_registration(registration_id: int):
     if registration is None:
         abort(404)
     services.require_raise(registration)
-    if request.method == "GET":
-        data = {key: getattr(registration, key) for key in services.DETAIL_FIELDS}
-        data["units"] = [{"country": u.country, "units": u.units} for u in registration.units]
-        form = RegistrationForm(data=data)
-        for _ in range(min(2, EMPTY_ROWS)):
-            form.add_empty_row()
-    else:
-        form = RegistrationForm()
-    saved, context = _handle_form(form, registration)
+    # While the secretariat waits for more information, the same page is the label's answer:
+    # corrected figures at the same level or a higher one.
+    mode = "answer" if registration.status == "info_requested" else "raise"
+    saved, context = _handle_form(_prefilled_form(registration), registration, mode)
     if saved is not None:
         return saved
     return render_template("awards/register.html", **context)
+
+
+def _prefilled_form(registration: AwardRegistration) -> RegistrationForm:
+    """On GET, the form filled with the registration's details and figures."""
+    if request.method != "GET":
+        return RegistrationForm()
+    data = {key: getattr(registration, key) for key in services.DETAIL_FIELDS}
+    data["units"] = [{"country": u.country, "units": u.units} for u in registration.units]
+    form = RegistrationForm(data=data)
+    for _ in range(min(2, EMPTY_ROWS)):
+        form.add_empty_row()
+    return form
 
 
 @bp.get("/awards/registrations")
@@ -195,7 +221,8 @@ def registration(registration_id: int):
         registration=item,
         formats=FORMATS,
         statuses=STATUSES,
-        can_raise=services.can_raise(current_user, item),
+        can_raise=services.can_raise(current_user, item) and item.status != "info_requested",
+        can_answer=services.can_answer(current_user, item),
     )
 
 

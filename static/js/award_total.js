@@ -16,6 +16,8 @@
   }
   levels.sort(function (a, b) { return a.threshold - b.threshold; });
   var current = parseInt(box.getAttribute("data-current") || "", 10);
+  // Answering a request for information: the same level is fine, only a lower one is not.
+  var sameAllowed = box.getAttribute("data-same-allowed") === "1";
 
   function number(text) {
     var cleaned = String(text || "").replace(/[\s,'_]/g, "");
@@ -45,7 +47,9 @@
     } else if (!reached) {
       text += "This does not qualify yet: the lowest level, " + levels[0].name +
         ", starts at " + format(levels[0].threshold) + " units.";
-    } else if (!isNaN(current) && reached.threshold <= current) {
+    } else if (!isNaN(current) && sameAllowed && reached.threshold < current) {
+      text += "That reaches " + reached.name + ", which is below the level applied for.";
+    } else if (!isNaN(current) && !sameAllowed && reached.threshold <= current) {
       text += "That reaches " + reached.name + ", which is not higher than the current level.";
     } else {
       text += "Level reached: " + reached.name + " (from " + format(reached.threshold) + " units).";
@@ -60,4 +64,58 @@
   }
 
   rows.addEventListener("input", update);
+})();
+
+// The size of the chosen statements, checked before sending: a request over the server's limit
+// is refused whole (413) and everything typed into the form would be lost.
+(function () {
+  "use strict";
+  var limits = document.getElementById("award-evidence-limits");
+  var input = document.querySelector('input[type="file"][name="evidence"]');
+  if (!limits || !input || !input.form) {
+    return;
+  }
+  var maxEach = parseInt(limits.getAttribute("data-max-each") || "", 10);
+  var maxTotal = parseInt(limits.getAttribute("data-max-total") || "", 10);
+  var maxFiles = parseInt(limits.getAttribute("data-max-files") || "", 10);
+  var totalLabel = limits.getAttribute("data-total-label") || "";
+  var note = document.createElement("div");
+  note.className = "alert alert-danger py-2 mt-2";
+  note.setAttribute("role", "alert");
+  note.hidden = true;
+  limits.after(note);
+
+  function problem() {
+    var files = input.files || [];
+    var total = 0;
+    for (var i = 0; i < files.length; i += 1) {
+      if (!isNaN(maxEach) && files[i].size > maxEach) {
+        return files[i].name + " is larger than this form accepts for one file.";
+      }
+      total += files[i].size;
+    }
+    if (!isNaN(maxFiles) && files.length > maxFiles) {
+      return "Choose at most " + maxFiles + " files.";
+    }
+    if (!isNaN(maxTotal) && total > maxTotal) {
+      return "The chosen files add up to " + (total / 1048576).toFixed(1) +
+        " MB; the form accepts at most " + totalLabel + " in all. Choose fewer or smaller files.";
+    }
+    return "";
+  }
+
+  function show() {
+    var text = problem();
+    note.textContent = text;
+    note.hidden = !text;
+    return text;
+  }
+
+  input.addEventListener("change", show);
+  input.form.addEventListener("submit", function (event) {
+    if (show()) {
+      event.preventDefault();
+      input.focus();
+    }
+  });
 })();
