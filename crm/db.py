@@ -1,9 +1,11 @@
 """Declarative base with a constraint naming convention, and small shared column helpers."""
 
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -41,6 +43,20 @@ class UTCDateTime(TypeDecorator):
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value
+
+
+@contextmanager
+def conflict_raises(error: Exception):
+    """Write inside a savepoint: a unique or foreign-key conflict (usually a concurrent request
+    that won the race after the service's own checks) raises `error`, a clear user-facing
+    message, instead of a 500, and the caller's transaction stays usable."""
+    from crm.extensions import db  # extensions imports this module
+
+    try:
+        with db.session.begin_nested():
+            yield
+    except IntegrityError as conflict:
+        raise error from conflict
 
 
 class TimestampMixin:

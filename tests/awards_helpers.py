@@ -5,7 +5,8 @@ from datetime import UTC, date, datetime
 from sqlalchemy import select
 
 from crm.awards.levels import level_for
-from crm.awards.models import AwardLevel, AwardRegistration, AwardRevision, AwardUnits
+from crm.awards.models import AwardLevel, AwardRegistration, AwardUnits
+from crm.awards.registration import add_revision
 from crm.extensions import db
 
 CURRENT_LEVELS = (
@@ -69,18 +70,8 @@ def award(
     for country, count in sorted(units.items()):
         registration.units.append(AwardUnits(country=country, units=count))
     db.session.add(registration)
-    db.session.flush()
-    db.session.add(
-        AwardRevision(
-            registration_id=registration.id,
-            number=1,
-            registered_on=registered_on,
-            total_units=total,
-            units=units,
-            level_id=registration.level_id,
-            status="submitted",
-        )
-    )
+    # Revision 1 is the figures as submitted, whatever was decided afterwards.
+    add_revision(registration, 1, None, status="submitted")
     db.session.flush()
     return registration
 

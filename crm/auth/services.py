@@ -6,13 +6,12 @@ from functools import cache
 from flask import current_app, render_template, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, update
-from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from crm.audit.services import current_actor, record, snapshot
 from crm.auth.models import User
 from crm.auth.roles import SCOPED, Role
-from crm.db import utcnow
+from crm.db import conflict_raises, utcnow
 from crm.extensions import db
 from crm.mailings.outbox import queue_email
 from crm.members.models import Organisation
@@ -63,11 +62,9 @@ def create_user(
         organisation_id=organisation_id if role in SCOPED else None,
     )
     user.set_password(password)
-    try:
-        with db.session.begin_nested():
-            db.session.add(user)
-    except IntegrityError as error:  # created concurrently after our check
-        raise AccountError("an account with this email already exists") from error
+    # Created concurrently after our check: the same answer as the check's.
+    with conflict_raises(AccountError("an account with this email already exists")):
+        db.session.add(user)
     record(
         "create",
         "user",

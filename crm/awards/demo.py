@@ -8,7 +8,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import select
 
 from crm.audit.services import record
-from crm.awards.models import AwardRegistration, AwardRevision, AwardUnits
+from crm.awards.models import AwardRegistration, AwardUnits
+from crm.awards.registration import add_revision
 from crm.extensions import db
 from crm.members.models import Organisation
 from crm.members.vocab import CURRENT_STATUSES, OrgKind
@@ -113,18 +114,9 @@ def _registration(rng, label, registered_on: date, status: str, today: date) -> 
     for country, count in sorted(units.items()):
         registration.units.append(AwardUnits(country=country, units=count))
     db.session.add(registration)
+    # Revision 1 is the figures as submitted, whatever was decided afterwards.
+    add_revision(registration, 1, None, status="submitted")
     db.session.flush()
-    db.session.add(
-        AwardRevision(
-            registration_id=registration.id,
-            number=1,
-            registered_on=registered_on,
-            total_units=total,
-            units=units,
-            level_id=registration.level_id,
-            status="submitted",
-        )
-    )
     return registration
 
 

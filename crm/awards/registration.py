@@ -157,7 +157,14 @@ def _attach_evidence(registration, checked, user_id) -> list[str]:
     return [item.stored_name for item in stored]
 
 
-def _add_revision(registration: AwardRegistration, number: int, user_id: int | None) -> None:
+def add_revision(
+    registration: AwardRegistration,
+    number: int,
+    user_id: int | None,
+    status: str | None = None,
+) -> None:
+    """Record the registration's figures and level as they stand now (the history).
+    `status` defaults to the registration's own."""
     registration.revisions.append(
         AwardRevision(
             number=number,
@@ -166,7 +173,7 @@ def _add_revision(registration: AwardRegistration, number: int, user_id: int | N
             total_units=registration.total_units,
             units={u.country: u.units for u in registration.units},
             level_id=registration.level_id,
-            status=registration.status,
+            status=status or registration.status,
         )
     )
 
@@ -228,7 +235,7 @@ def register(
         registration.units.append(AwardUnits(country=country, units=count))
     db.session.add(registration)
     stored = _attach_evidence(registration, checked, user_id)
-    _add_revision(registration, 1, user_id)
+    add_revision(registration, 1, user_id)
     _flush_or_remove(stored)
     record(
         "create",
@@ -365,7 +372,7 @@ def _replace_figures(
         or 0
     ) + 1
     stored = _attach_evidence(registration, checked, user_id)
-    _add_revision(registration, number, user_id)
+    add_revision(registration, number, user_id)
     _flush_or_remove(stored)
     record(
         "update",

@@ -1,15 +1,14 @@
 """Writes to organisations, people and memberships. Each adds, flushes and audits; the caller
 commits once."""
 
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask import current_app
 from sqlalchemy import delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
 
 from crm.audit.services import record, snapshot
+from crm.db import conflict_raises
 from crm.extensions import db
 from crm.members import normalise
 from crm.members.models import Membership, Organisation, Person, SearchToken
@@ -50,17 +49,6 @@ class MemberError(ValueError):
     def __init__(self, message: str, field: str | None = None):
         super().__init__(message)
         self.field = field
-
-
-@contextmanager
-def _conflict_as_error(message: str, field: str | None = None):
-    """Write inside a savepoint: a unique or foreign-key conflict (usually a concurrent request
-    that won the race after our checks) becomes a clear MemberError, not a 500."""
-    try:
-        with db.session.begin_nested():
-            yield
-    except IntegrityError as error:
-        raise MemberError(message, field) from error
 
 
 def _clean(value):
@@ -119,7 +107,9 @@ def create_organisation(data: dict) -> Organisation:
     org = Organisation()
     _apply_org_fields(org, data)
     _check_association(org, org.association_id)
-    with _conflict_as_error("This organisation was just created by someone else.", "name"):
+    with conflict_raises(
+        MemberError("This organisation was just created by someone else.", "name")
+    ):
         db.session.add(org)
     reindex_organisation(org.id)
     record(
@@ -150,8 +140,8 @@ def update_organisation(org: Organisation, data: dict) -> None:
         and org.member_companies
     ):
         raise MemberError("This association still has member companies; move them first.", "kind")
-    with _conflict_as_error(
-        "Another organisation with this name and country was just saved.", "name"
+    with conflict_raises(
+        MemberError("Another organisation with this name and country was just saved.", "name")
     ):
         _apply_org_fields(org, data)
     after = snapshot(org)
@@ -279,7 +269,9 @@ def delete_organisation(org: Organisation) -> None:
         before=snapshot(org),
         organisation_id=None,
     )
-    with _conflict_as_error("Other records (joint letters, for example) still refer to it."):
+    with conflict_raises(
+        MemberError("Other records (joint letters, for example) still refer to it.")
+    ):
         db.session.delete(org)
 
 
@@ -327,7 +319,7 @@ def create_person(data: dict) -> Person:
         raise MemberError("Another person already has this email address.", "email")
     person = Person()
     _apply_person_fields(person, data)
-    with _conflict_as_error("Another person already has this email address.", "email"):
+    with conflict_raises(MemberError("Another person already has this email address.", "email")):
         db.session.add(person)
     if person.organisation_id:
         reindex_organisation(person.organisation_id)
@@ -348,7 +340,7 @@ def update_person(person: Person, data: dict) -> None:
         raise MemberError("Another person already has this email address.", "email")
     before = snapshot(person)
     old_org = person.organisation_id
-    with _conflict_as_error("Another person already has this email address.", "email"):
+    with conflict_raises(MemberError("Another person already has this email address.", "email")):
         _apply_person_fields(person, data)
     after = snapshot(person)
     if after == before:
