@@ -75,6 +75,19 @@ class Config:
     MAIL_BATCH_SIZE = int(os.environ.get("MAIL_BATCH_SIZE", "100"))
     # A claimed delivery whose worker vanished is taken back after this many seconds.
     MAIL_CLAIM_LEASE = int(os.environ.get("MAIL_CLAIM_LEASE", "300"))
+    # Bulk mail: where the List-Unsubscribe mailto goes, how fast workers may send (0 = no
+    # limit; per second for each worker, per hour across all workers), and the failure rate
+    # (failed + hard-bounced over processed, once MAIL_PAUSE_MIN_SAMPLE are processed) at
+    # which a mailing pauses itself.
+    MAIL_UNSUBSCRIBE_ADDRESS = os.environ.get(
+        "MAIL_UNSUBSCRIBE_ADDRESS", "unsubscribe@indiemusic.example"
+    )
+    MAIL_RATE_PER_SECOND = float(os.environ.get("MAIL_RATE_PER_SECOND", "0"))
+    MAIL_RATE_PER_HOUR = int(os.environ.get("MAIL_RATE_PER_HOUR", "0"))
+    MAIL_PAUSE_FAILURE_RATE = float(os.environ.get("MAIL_PAUSE_FAILURE_RATE", "0.1"))
+    MAIL_PAUSE_MIN_SAMPLE = int(os.environ.get("MAIL_PAUSE_MIN_SAMPLE", "50"))
+    # Bearer token for POSTing raw bounce messages to /mailings/bounces (unset: endpoint off).
+    BOUNCE_API_TOKEN = os.environ.get("BOUNCE_API_TOKEN")
     DEV_MAILBOX = False
     DEV_MAILBOX_DIR = str(_INSTANCE / "mailbox")
 

@@ -10,7 +10,15 @@ from crm.awards.models import (
     AwardUnits,
 )
 from crm.declarations.models import Declaration, DeclarationText, DeclarationVersion, Signature
-from crm.mailings.models import Delivery
+from crm.mailings.audience_models import (
+    Audience,
+    AudienceEntry,
+    BounceEvent,
+    Consent,
+    PersonInterest,
+    Suppression,
+)
+from crm.mailings.models import Delivery, Mailing, MailingAttachment
 from crm.members.models import Membership, Organisation, Person, SearchToken
 from crm.policy.models import (
     Action,
@@ -26,6 +34,14 @@ from crm.policy.models import (
 )
 
 __all__ = [
+    "MailingAttachment",
+    "Mailing",
+    "Suppression",
+    "PersonInterest",
+    "Consent",
+    "BounceEvent",
+    "AudienceEntry",
+    "Audience",
     "Action",
     "ActionParticipant",
     "AuditEvent",

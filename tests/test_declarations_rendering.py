@@ -2,7 +2,7 @@
 
 from markupsafe import Markup
 
-from crm.declarations.rendering import ALLOWED_TAGS, render_markdown, sanitise
+from crm.markdown import ALLOWED_TAGS, render_markdown, sanitise
 
 
 def test_sanitise_drops_script_urls_and_event_handlers():

@@ -21,7 +21,7 @@ from crm.declarations import bp, signing, tokens
 from crm.declarations.forms import ConfirmForm, SignForm
 from crm.declarations.models import OPTIONAL_FIELDS, Declaration
 from crm.declarations.public_text import STRINGS, words
-from crm.declarations.rendering import render_markdown
+from crm.markdown import render_markdown
 from crm.declarations.services import LANGUAGE_NAMES, current_version, text_for
 from crm.extensions import csrf, db, limiter
 

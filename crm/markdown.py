@@ -1,4 +1,4 @@
-"""Markdown written by staff, rendered to HTML and sanitised before it reaches a public page."""
+"""Markdown written by staff, rendered to HTML and sanitised before it reaches a page or a mail."""
 
 import nh3
 from markdown_it import MarkdownIt
