@@ -10,9 +10,9 @@ from crm.auth.roles import STAFF, Role
 from crm.declarations import bp, services, signing
 from crm.declarations.forms import DeclarationForm, NewDeclarationForm, TextForm
 from crm.declarations.models import Declaration, DeclarationVersion, Signature
-from crm.markdown import render_markdown
 from crm.extensions import db
 from crm.formutil import choices
+from crm.markdown import render_markdown
 from crm.policy.models import Campaign
 
 EDITORS = (Role.ADMIN, Role.OFFICER)

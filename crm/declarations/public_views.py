@@ -21,9 +21,9 @@ from crm.declarations import bp, signing, tokens
 from crm.declarations.forms import ConfirmForm, SignForm
 from crm.declarations.models import OPTIONAL_FIELDS, Declaration
 from crm.declarations.public_text import STRINGS, words
-from crm.markdown import render_markdown
 from crm.declarations.services import LANGUAGE_NAMES, current_version, text_for
 from crm.extensions import csrf, db, limiter
+from crm.markdown import render_markdown
 
 EMBED_CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
