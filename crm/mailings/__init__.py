@@ -1,7 +1,16 @@
-"""Mail: the outbox, its worker, and the development mailbox."""
+"""Mail: audiences and consent, mailings and their outbox worker, unsubscribe, bounces, the
+public press page, and the development mailbox."""
 
 from flask import Blueprint
 
 bp = Blueprint("mailings", __name__)
 
-from crm.mailings import views  # noqa: E402, F401
+from crm.mailings import (  # noqa: E402, F401
+    audience_views,
+    bounce_views,
+    consent_views,
+    mailing_views,
+    press_views,
+    unsubscribe_views,
+    views,
+)

@@ -1,0 +1,1 @@
+"""Audiences, static lists and the suppression list (staff)."""

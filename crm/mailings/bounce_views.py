@@ -1,0 +1,1 @@
+"""The authenticated endpoint that takes raw bounce messages."""

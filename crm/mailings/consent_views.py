@@ -1,0 +1,1 @@
+"""Consent per purpose and topic interests on a person's record (staff)."""

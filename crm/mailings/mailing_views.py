@@ -1,0 +1,1 @@
+"""Compose, preview, test-send, schedule, pause, resume and cancel mailings; reports."""

@@ -1,0 +1,1 @@
+"""The public press page, its Atom feed, attachments and a recipient's web version."""
