@@ -119,7 +119,7 @@ def test_coverage_page_for_staff(client, login_as, membership_world):
     page = client.get(f"/declarations/{declaration.id}/coverage").get_data(as_text=True)
     assert "4 of 6 current member companies" in page
     assert "<svg" in page and 'class="chart"' in page
-    assert "arrives with the mailing feature" in page
+    assert "Save non-signers as an audience" in page
     # Non-signers: DE Label 3 and FR Label 2; never the lapsed company or the association.
     assert "DE Label 3" in page and "FR Label 2" in page
     assert "DE Label 1" not in page and "DE Lapsed Label" not in page

@@ -1,6 +1,6 @@
 """Coverage of the membership for staff, and for an association over its own members."""
 
-from flask import Response, render_template, stream_with_context
+from flask import Response, abort, flash, redirect, render_template, stream_with_context, url_for
 from flask_login import current_user
 
 from crm.auth.decorators import roles_required
@@ -55,3 +55,24 @@ def non_signers_csv(declaration_id: int):
             "Content-Disposition": f'attachment; filename="non-signers-{declaration.slug}.csv"'
         },
     )
+
+
+@bp.post("/declarations/<int:declaration_id>/coverage/audience")
+@roles_required(*COVERAGE_READERS)
+def save_non_signers_audience(declaration_id: int):
+    """Save the non-signing members in the user's scope as a mailing audience (a segment)."""
+    from flask_wtf import FlaskForm
+
+    from crm.mailings.audience_services import save_non_signers
+
+    declaration = db.get_or_404(Declaration, declaration_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    audience = save_non_signers(declaration, title_for(declaration), current_user)
+    db.session.commit()
+    if current_user.role == Role.ASSOCIATION:
+        # Association users do not open mailing pages: the secretariat mails from this segment.
+        flash(f"Saved as the audience “{audience.name}” for the secretariat's mailings.", "success")
+        return redirect(url_for("declarations.coverage_page", declaration_id=declaration.id))
+    flash(f"Saved as the audience “{audience.name}”.", "success")
+    return redirect(url_for("mailings.audience", audience_id=audience.id))

@@ -41,9 +41,7 @@ class AudienceEntry(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     audience_id: Mapped[int] = mapped_column(ForeignKey("audience.id", ondelete="CASCADE"))
-    person_id: Mapped[int] = mapped_column(
-        ForeignKey("person.id", ondelete="CASCADE"), index=True
-    )
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
     added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     audience: Mapped[Audience] = relationship(back_populates="entries")
