@@ -4,6 +4,8 @@ They never expire: RFC 8058 asks that a List-Unsubscribe link keep working, and 
 read a year later must still let its reader leave. They carry no address in clear text.
 """
 
+from functools import lru_cache
+
 from flask import current_app, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
 
@@ -12,7 +14,14 @@ WEB_VERSION_SALT = "mailing-web-version"
 
 
 def _serializer(salt: str) -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=salt)
+    return _cached_serializer(current_app.config["SECRET_KEY"], salt)
+
+
+@lru_cache(maxsize=16)
+def _cached_serializer(secret: str, salt: str) -> URLSafeSerializer:
+    # Building a serializer derives its key: once per secret and salt, not once per recipient
+    # of a 6,000-recipient mailing.
+    return URLSafeSerializer(secret, salt=salt)
 
 
 def unsubscribe_token(email_key: str, purpose: str, mailing_id: int | None) -> str:
@@ -45,26 +54,38 @@ def read_web_version_token(token: str) -> int | None:
     return data if isinstance(data, int) and not isinstance(data, bool) else None
 
 
-def _external(endpoint: str, **values) -> str:
+_PLACEHOLDER = "TOKENPLACEHOLDER"
+
+
+def _prefixes() -> dict[str, str]:
+    """Each link's absolute URL up to its token, built once per app: tokens are URL-safe
+    (base64url and dots), so appending one needs no quoting, and url_for need not run for
+    every recipient."""
+    cached = current_app.extensions.get("crm_link_prefixes")
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    return base + url_for(endpoint, **values)
+    if cached is None or cached["base"] != base:
+        cached = {"base": base}
+        for endpoint in ("mailings.unsubscribe", "mailings.preferences", "mailings.web_version"):
+            url = base + url_for(endpoint, token=_PLACEHOLDER)
+            cached[endpoint] = url[: url.index(_PLACEHOLDER)]
+        current_app.extensions["crm_link_prefixes"] = cached
+    return cached
 
 
 def recipient_links(
     email_key: str, purpose: str, mailing_id: int | None, delivery_id: int | None
 ) -> dict[str, str]:
     """The links a recipient's copy carries, as absolute URLs on PUBLIC_BASE_URL."""
+    prefixes = _prefixes()
     token = unsubscribe_token(email_key, purpose, mailing_id)
     links = {
-        "unsubscribe_url": _external("mailings.unsubscribe", token=token),
-        "preferences_url": _external("mailings.preferences", token=token),
+        "unsubscribe_url": prefixes["mailings.unsubscribe"] + token,
+        "preferences_url": prefixes["mailings.preferences"] + token,
         "unsubscribe_mailto": (
             f"mailto:{current_app.config['MAIL_UNSUBSCRIBE_ADDRESS']}?subject=unsubscribe%20{token}"
         ),
         "web_version_url": "",
     }
     if delivery_id is not None:
-        links["web_version_url"] = _external(
-            "mailings.web_version", token=web_version_token(delivery_id)
-        )
+        links["web_version_url"] = prefixes["mailings.web_version"] + web_version_token(delivery_id)
     return links

@@ -60,6 +60,12 @@ def register(group) -> None:
         from crm.awards.demo import seed_awards_demo
 
         awards = seed_awards_demo(seed)  # Sales Awards of the member labels just seeded
+        from crm.mailings.demo_audiences import seed_audience_demo
+
+        audiences = seed_audience_demo(seed)  # consent, interests, segments and press lists
+        from crm.mailings.demo_mailings import seed_mailing_demo
+
+        mailings = seed_mailing_demo(seed)  # press releases sent to the press lists just made
         db.session.commit()
         elapsed = time.perf_counter() - started
         click.echo(
@@ -80,6 +86,14 @@ def register(group) -> None:
         )
         click.echo(f"sales awards: {awards.verified} verified, {awards.pending} waiting for review")
         click.echo(f"award levels: {award_levels} added")
+        click.echo(
+            f"audiences: {audiences['segments']} segments, {audiences['press_lists']} press lists, "
+            f"{audiences['consents']} consent answers, {audiences['suppressions']} suppressed"
+        )
+        click.echo(
+            f"mailings: {mailings['press_releases']} press releases sent, {mailings['drafts']} "
+            f"drafts, {mailings['scheduled']} scheduled"
+        )
         if summary.logins:
             click.echo(f"demo logins, all with the password {summary.password}:")
             for email, role, note in summary.logins:
