@@ -150,3 +150,34 @@ def test_a_message_that_keeps_killing_its_worker_is_eventually_failed(app):
         db.session.commit()
         worker.claim_batch("doomed", 10)  # claimed, then the worker "dies"
     assert _statuses() == ["failed"]
+
+
+def test_a_claim_takes_no_more_than_asked():
+    # PostgreSQL once rescanned `id IN (subquery LIMIT n FOR UPDATE SKIP LOCKED)` per row and
+    # claimed more than n; the claim now runs its pick once.
+    _queue(5)
+    assert len(worker.claim_batch("w", 2)) == 2
+    assert _statuses().count("sending") == 2
+    assert len(worker.claim_batch("w", 10)) == 3
+
+
+def test_sent_marks_are_durable_by_default(app, make_app):
+    """MAIL_SYNCHRONOUS_MARKS defaults to on: a sent mark survives a database server crash."""
+    from crm.mailings.worker_marks import Marks
+
+    assert app.config["MAIL_SYNCHRONOUS_MARKS"] is True
+    if db.engine.dialect.name != "postgresql":
+        return
+    marks = Marks("w")
+    try:
+        setting = marks.conn.exec_driver_sql("SHOW synchronous_commit").scalar()
+    finally:
+        marks.close()
+    assert setting == "on"
+    fast = make_app(MAIL_SYNCHRONOUS_MARKS=False)
+    with fast.app_context():
+        marks = Marks("w")
+        try:
+            assert marks.conn.exec_driver_sql("SHOW synchronous_commit").scalar() == "off"
+        finally:
+            marks.close()

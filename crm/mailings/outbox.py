@@ -1,6 +1,7 @@
 """Queue an email in the outbox. The only way anything in the CRM sends mail."""
 
 import hashlib
+import hmac
 
 from flask import current_app
 
@@ -9,8 +10,11 @@ from crm.mailings.models import Delivery, Priority
 
 
 def make_message_id(key: str) -> str:
-    """A Message-ID fixed by the message's identity, so a resend can be recognised."""
-    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+    """A Message-ID fixed by the message's identity, so a resend can be recognised, and keyed
+    by SECRET_KEY, so that only we can compute it: a bounce quoting it is about our message
+    (bounce_processing.py trusts it as it trusts the signed X-CRM-Delivery header)."""
+    secret = current_app.config["SECRET_KEY"].encode()
+    digest = hmac.new(secret, b"message-id:" + key.encode(), hashlib.sha256).hexdigest()[:32]
     return f"<{digest}@{current_app.config['MAIL_MESSAGE_ID_DOMAIN']}>"
 
 

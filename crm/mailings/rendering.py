@@ -26,6 +26,9 @@ _MARKER = re.compile(r"ZQM([FU])(\d+)QZ")
 _HREF = re.compile(r'href="[^"]*"')
 _LINK = re.compile(r"\[([^\]\n]+)\]\(\s*([^)\s]+)\s*\)")
 _HEADER_UNSAFE = re.compile(r"[\r\n\x00]+")
+# Line breaks (also Unicode's) and other control characters in a recipient's own values: a
+# name never needs one, and one could end a MIME line (see headers._boundary).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
 
 @dataclass(frozen=True)
@@ -95,13 +98,21 @@ class CompiledMailing:
 
     def render(self, merge: dict | None, links: dict | None) -> Rendered:
         """One recipient's copy. `merge`: RECIPIENT_FIELDS; `links`: LINK_FIELDS."""
-        values = {**(merge or {}), **(links or {})}
+        values = {**clean_merge(merge), **(links or {})}
         subject = self._fill(self._subject, self._subject_fields, values, str)
         return Rendered(
             subject=_HEADER_UNSAFE.sub(" ", subject).strip(),
             text=self._fill(self._text, self._fields, values, str),
             html=self._fill(self._html, self._fields, values, lambda v: str(escape(v))),
         )
+
+
+def clean_merge(merge: dict | None) -> dict:
+    """A recipient's values with each run of control characters collapsed to one space."""
+    return {
+        field: _CONTROL.sub(" ", value) if isinstance(value, str) else value
+        for field, value in (merge or {}).items()
+    }
 
 
 def compile_mailing(mailing, *, now: datetime | None = None) -> CompiledMailing:

@@ -1,224 +1,134 @@
-"""The outbox worker: claims due deliveries in batches and sends them over one SMTP connection.
+"""The outbox worker: claims due deliveries in batches and sends each batch over one SMTP
+connection (worker_batch.py), honouring the send rates.
 
 On PostgreSQL any number of workers claim with FOR UPDATE SKIP LOCKED; on SQLite run one.
-A delivery is marked sent in its own commit right after the server accepts it, so a crash loses
-nothing and can resend at most the message that was on the wire.
+A delivery is marked sent in its own commit after the server accepts it (committed before the
+next message can be accepted), and that mark is conditional on our claim, so a delivery marked
+sent is never sent again and a crash can resend at most the message that was on the wire.
+
+Rates: MAIL_RATE_PER_SECOND paces each worker (a token bucket of one message); before each claim
+the deliveries sent in the last hour (and those in flight) are counted against
+MAIL_RATE_PER_HOUR, shared by all workers, and no more than what remains is claimed. That count
+runs once per batch and only when the hourly limit is set, where batches are seconds apart; on
+PostgreSQL the count and the claim hold a transaction-level advisory lock, so two workers
+cannot both spend the same remainder.
+
+Staying up: an SMTP server that cannot be reached (or drops the connection before taking a
+message) is tried again after a doubling back-off, counting no attempt; any other error of a
+batch is logged, its claims given back, and the worker backs off and goes on (with --drain it
+exits with the error instead). Mailings are checked for being finished every FINISH_SECONDS,
+not only when the queue runs dry, so one whose last deliveries were cancelled elsewhere does
+not stay "sending" while the worker is busy with others.
 """
 
 import logging
 import os
-import smtplib
 import socket
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
-from flask_mail import BadHeaderError, Message
-from sqlalchemy import and_, case, or_, select, update
+from sqlalchemy import func, or_, select
 
 from crm.db import utcnow
-from crm.extensions import db, mail
+from crm.extensions import db
 from crm.mailings.models import Delivery, DeliveryStatus
+from crm.mailings.smtp import smtp_timeout
+from crm.mailings.worker_batch import Batch, send_batch
+from crm.mailings.worker_claims import MAX_ATTEMPTS, any_due, claim_batch, finish_mailings
 
-log = logging.getLogger(__name__)
-MAX_ATTEMPTS = 8
+__all__ = ["MAX_ATTEMPTS", "Clock", "SendRate", "claim_batch", "run", "send_batch", "worker_name"]
+log = logging.getLogger("crm.mailings.worker")
+HOUR = timedelta(hours=1)
+FINISH_SECONDS = 5.0
+BACKOFF_MAX = 300.0  # seconds: the longest wait for a server (or database) to come back
+# pg_advisory_xact_lock key of the hourly budget ("crm-mail" in ASCII).
+BUDGET_LOCK = 0x63726D2D6D61696C
 
 
 def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def _backoff(attempts: int) -> timedelta:
-    return timedelta(seconds=min(30 * 2**attempts, 3600))
+class Clock:
+    """The worker's only source of time; tests pass one that records sleeps and jumps ahead."""
+
+    def now(self) -> datetime:
+        return utcnow()
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float, stop=lambda: False) -> None:
+        """Sleep, waking early when `stop()` turns true (a SIGTERM must not wait an hour)."""
+        end = time.monotonic() + seconds
+        while not stop():
+            left = end - time.monotonic()
+            if left <= 0:
+                return
+            time.sleep(min(left, 0.2))
 
 
-def claim_batch(worker: str, size: int) -> list[int]:
-    """Mark up to `size` due deliveries as ours and return exactly the ids we got.
+class SendRate:
+    """At most `per_second` messages a second from this worker, evenly spaced."""
 
-    A claim whose lease expired (its worker died mid-batch) counts as due again, and taking it
-    back counts an attempt, so a message that kills its worker ends up failed, not looping.
-    """
-    now = utcnow()
-    lease_expired = now - timedelta(seconds=current_app.config["MAIL_CLAIM_LEASE"])
-    due = or_(
-        and_(Delivery.status == DeliveryStatus.QUEUED, Delivery.next_attempt_at <= now),
-        and_(Delivery.status == DeliveryStatus.SENDING, Delivery.claimed_at < lease_expired),
-    )
-    candidates = select(Delivery.id).where(due).order_by(Delivery.priority, Delivery.id).limit(size)
-    if db.engine.dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
-    reclaimed = case(
-        (Delivery.status == DeliveryStatus.SENDING, Delivery.attempts + 1), else_=Delivery.attempts
-    )
-    # UPDATE ... RETURNING: the ids are the rows this statement changed, not the ones it read.
-    ids = list(
-        db.session.scalars(
-            update(Delivery)
-            .where(Delivery.id.in_(candidates.scalar_subquery()), due)
-            .values(
-                status=DeliveryStatus.SENDING, claimed_at=now, claimed_by=worker, attempts=reclaimed
-            )
-            .returning(Delivery.id)
-            .execution_options(synchronize_session=False)
-        )
-    )
-    db.session.commit()
-    exhausted = _fail_exhausted(ids) if ids else set()
-    return [i for i in ids if i not in exhausted]
+    def __init__(self, per_second: float, clock: Clock):
+        self.interval = 1.0 / per_second if per_second > 0 else 0.0
+        self.clock = clock
+        self.next_at: float | None = None
 
-
-def _fail_exhausted(ids: list[int]) -> set[int]:
-    """Reclaimed deliveries that have used up their attempts are failed instead of sent."""
-    rows = db.session.execute(
-        update(Delivery)
-        .where(Delivery.id.in_(ids), Delivery.attempts >= MAX_ATTEMPTS)
-        .values(status=DeliveryStatus.FAILED, last_error="gave up after repeated worker failures")
-        .returning(Delivery.id)
-        .execution_options(synchronize_session=False)
-    )
-    failed = set(rows.scalars())
-    db.session.commit()
-    return failed
-
-
-def _still_ours(delivery_id: int, worker: str) -> bool:
-    """Renew our claim right before sending; False if another worker has taken it over."""
-    result = db.session.execute(
-        update(Delivery)
-        .where(
-            Delivery.id == delivery_id,
-            Delivery.claimed_by == worker,
-            Delivery.status == DeliveryStatus.SENDING,
-        )
-        .values(claimed_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
-    return result.rowcount == 1
-
-
-def build_message(delivery: Delivery) -> Message:
-    message = Message(
-        subject=delivery.subject,
-        recipients=[delivery.to_email],
-        body=delivery.text_body,
-        html=delivery.html_body,
-        sender=current_app.config["MAIL_DEFAULT_SENDER"],
-        extra_headers=dict(delivery.headers or {}),
-    )
-    message.msgId = delivery.message_id
-    return message
-
-
-def _mark(delivery_id: int, **values) -> None:
-    db.session.execute(
-        update(Delivery)
-        .where(Delivery.id == delivery_id)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
-
-
-def _retry_or_fail(delivery: Delivery, error: str) -> None:
-    attempts = delivery.attempts + 1
-    if attempts >= MAX_ATTEMPTS:
-        _mark(delivery.id, status=DeliveryStatus.FAILED, attempts=attempts, last_error=error[:500])
-    else:
-        _mark(
-            delivery.id,
-            status=DeliveryStatus.QUEUED,
-            attempts=attempts,
-            last_error=error[:500],
-            next_attempt_at=utcnow() + _backoff(attempts),
-            claimed_at=None,
-            claimed_by=None,
-        )
-
-
-def _release(ids: list[int], worker: str) -> None:
-    """Give unsent claims back without counting an attempt (the connection failed, not they)."""
-    if ids:
-        db.session.execute(
-            update(Delivery)
-            .where(
-                Delivery.id.in_(ids),
-                Delivery.claimed_by == worker,
-                Delivery.status == DeliveryStatus.SENDING,
-            )
-            .values(status=DeliveryStatus.QUEUED, claimed_at=None, claimed_by=None)
-            .execution_options(synchronize_session=False)
-        )
-        db.session.commit()
-
-
-def send_batch(ids: list[int], worker: str) -> tuple[int, int]:
-    """Send claimed deliveries over one connection. Returns (sent, not sent)."""
-    sent = 0
-    deliveries = db.session.scalars(
-        select(Delivery).where(Delivery.id.in_(ids)).order_by(Delivery.priority, Delivery.id)
-    ).all()
-    remaining = [d.id for d in deliveries]
-    try:
-        with mail.connect() as connection:
-            for delivery in deliveries:
-                remaining.remove(delivery.id)
-                if not _still_ours(delivery.id, worker):
-                    continue
-                if _send_one(connection, delivery):
-                    sent += 1
-    except (smtplib.SMTPException, OSError) as error:
-        log.warning("SMTP connection failed: %s", error)
-        _release(remaining, worker)
-    return sent, len(ids) - sent
-
-
-def _send_one(connection, delivery: Delivery) -> bool:
-    """Send one delivery and record the outcome. Raises only when the connection is gone."""
-    try:
-        connection.send(build_message(delivery))
-    except smtplib.SMTPRecipientsRefused as error:
-        code, text = next(iter(error.recipients.values()))
-        _handle_reply(delivery, code, text)
-    except (smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as error:
-        _handle_reply(delivery, error.smtp_code, error.smtp_error)
-    except (smtplib.SMTPServerDisconnected, OSError) as error:
-        _retry_or_fail(delivery, f"connection lost: {error}")
-        raise
-    except (BadHeaderError, UnicodeError, ValueError) as error:
-        # The message itself cannot be sent (a line break in a header, an address SMTP cannot
-        # carry): retrying would fail the same way.
-        _mark(
-            delivery.id,
-            status=DeliveryStatus.FAILED,
-            attempts=delivery.attempts + 1,
-            last_error=f"cannot be sent: {error!r}"[:500],
-        )
-    except smtplib.SMTPException as error:
-        _retry_or_fail(delivery, f"SMTP error: {error}")
-    else:
-        _mark(
-            delivery.id,
-            status=DeliveryStatus.SENT,
-            sent_at=utcnow(),
-            attempts=delivery.attempts + 1,
-            last_error=None,
-        )
+    def wait(self, stop=lambda: False) -> bool:
+        """Wait for the next slot; False if told to stop meanwhile."""
+        if not self.interval:
+            return True
+        now = self.clock.monotonic()
+        if self.next_at is not None and now < self.next_at:
+            self.clock.sleep(self.next_at - now, stop)
+            if stop():
+                return False
+            now = max(now, self.clock.monotonic())
+        start = now if self.next_at is None else max(now, self.next_at)
+        self.next_at = start + self.interval
         return True
-    return False
 
 
-def _handle_reply(delivery: Delivery, code: int, text) -> None:
-    message = f"{code} {text.decode(errors='replace') if isinstance(text, bytes) else text}"
-    if 400 <= code < 500:
-        _retry_or_fail(delivery, message)
-    else:
-        _mark(
-            delivery.id,
-            status=DeliveryStatus.FAILED,
-            attempts=delivery.attempts + 1,
-            last_error=message[:500],
+def hourly_budget(now: datetime) -> tuple[int | None, float]:
+    """(messages all workers may still send this hour or None for no limit, seconds until the
+    oldest message in the window leaves it). With a limit on PostgreSQL, this takes the budget's
+    advisory lock and leaves the transaction open: the caller claims in it and commits."""
+    limit = current_app.config["MAIL_RATE_PER_HOUR"]
+    if not limit:
+        return None, 0.0
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(select(func.pg_advisory_xact_lock(BUDGET_LOCK)))
+    since = now - HOUR
+    used, oldest = db.session.execute(
+        select(func.count(), func.min(Delivery.sent_at)).where(
+            or_(
+                Delivery.status == DeliveryStatus.SENDING,
+                (Delivery.status == DeliveryStatus.SENT) & (Delivery.sent_at > since),
+            )
         )
+    ).one()
+    wait = (oldest + HOUR - now).total_seconds() if oldest is not None else 1.0
+    return max(0, limit - used), max(wait, 1.0)
+
+
+def backoff_seconds(failures: int, poll_interval: float) -> float:
+    """How long to wait after `failures` failures in a row: doubling from the poll interval
+    (at least a second) up to BACKOFF_MAX."""
+    return min(max(poll_interval, 1.0) * 2 ** (failures - 1), BACKOFF_MAX)
+
+
+def check_lease() -> None:
+    """Refuse a lease too short to renew and send in; warn when the SMTP timeout is lowered
+    to fit the lease (a send waits on up to four replies and must end well within it)."""
+    lease = current_app.config["MAIL_CLAIM_LEASE"]
+    if lease < 1:
+        raise RuntimeError(f"MAIL_CLAIM_LEASE must be at least 1 second (it is {lease})")
+    timeout = smtp_timeout(lease)  # at most a tenth of the lease
+    if timeout < 5:
+        log.warning("MAIL_CLAIM_LEASE=%s s: the SMTP timeout is only %.1f s", lease, timeout)
 
 
 def run(
@@ -226,22 +136,56 @@ def run(
     batch_size: int | None = None,
     poll_interval: float = 2.0,
     stop=lambda: False,
+    clock: Clock | None = None,
+    name: str | None = None,
 ) -> int:
-    """Send until nothing is due (`drain`) or until `stop()` says so. Returns messages sent."""
-    worker = worker_name()
+    """Send until nothing is due (`drain`) or until `stop()` says so. Returns messages sent.
+    With `drain` an unexpected error is raised (after the claims were given back) and an
+    unreachable SMTP server ends the run; without it both are waited out."""
+    check_lease()
+    worker = name or worker_name()
+    clock = clock or Clock()
     batch_size = batch_size or current_app.config["MAIL_BATCH_SIZE"]
-    total = 0
+    rate = SendRate(current_app.config["MAIL_RATE_PER_SECOND"], clock)
+    plans: dict = {}  # compiled mailings, reused from batch to batch
+    total = down = errors = 0
+    finished_at = clock.monotonic() - FINISH_SECONDS
     while not stop():
-        ids = claim_batch(worker, batch_size)
-        if not ids:
+        try:
+            if clock.monotonic() - finished_at >= FINISH_SECONDS:
+                finish_mailings(now=clock.now())
+                finished_at = clock.monotonic()
+            budget, wait = hourly_budget(clock.now())
+            if budget == 0:
+                db.session.commit()  # lets go of the budget's lock
+                if drain and not any_due(clock.now()):
+                    return total
+                clock.sleep(wait, stop)  # the hour's allowance is spent: wait, even when draining
+                continue
+            ids = claim_batch(worker, min(batch_size, budget or batch_size), now=clock.now())
+            if not ids:
+                finish_mailings(now=clock.now())  # e.g. resumed with nothing left to send
+                finished_at = clock.monotonic()
+                if drain:
+                    return total
+                clock.sleep(poll_interval, stop)
+                continue
+            batch = Batch(worker, clock, rate, stop, plans)
+            total += batch.send(ids)[0]
+        except Exception:
+            log.exception("worker %s: the batch failed", worker)
+            db.session.rollback()
             if drain:
-                return total
-            time.sleep(poll_interval)
+                raise
+            errors += 1
+            clock.sleep(backoff_seconds(errors, poll_interval), stop)
             continue
-        sent, unsent = send_batch(ids, worker)
-        total += sent
-        if unsent and sent == 0:
+        errors = 0
+        if batch.server_down:
             if drain:
                 return total
-            time.sleep(poll_interval)  # the server is down: do not spin
+            down += 1
+            clock.sleep(backoff_seconds(down, poll_interval), stop)
+        else:
+            down = 0
     return total
