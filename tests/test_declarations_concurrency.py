@@ -5,7 +5,7 @@ import threading
 import urllib.parse
 import urllib.request
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from werkzeug.serving import make_server
 
 from crm.declarations.models import Signature
@@ -62,26 +62,46 @@ def test_concurrent_submissions_of_one_email_make_one_signature(make_app):
     assert deliveries == 1  # the others were refused a resend: too soon
 
 
-def test_losing_the_insert_race_reuses_the_winner_in_the_same_transaction(app, monkeypatch):
-    """Deterministic version of the race: the duplicate check misses a row committed meanwhile;
-    the insert fails in its savepoint, the transaction carries on with the existing signature."""
+def test_an_insert_that_meets_a_signature_reuses_it_in_the_same_transaction(app):
+    """The loser of the race: its INSERT ... ON CONFLICT DO NOTHING inserts nothing and raises
+    nothing, so its transaction carries on with the winner's signature (throttled: no mail)."""
     from crm.declarations import signing
 
     declaration = make_open_declaration()
     with app.test_request_context():
         winner = signing.sign(declaration, form("race@example.org"), "192.0.2.1", "en")
         db.session.commit()
-        real_find, calls = signing._find, []
-
-        def stale_find(declaration_id, key):
-            calls.append(key)
-            return None if len(calls) == 1 else real_find(declaration_id, key)
-
-        monkeypatch.setattr(signing, "_find", stale_find)
         loser = signing.sign(declaration, form("RACE@example.org"), "192.0.2.2", "en")
         assert loser.created is False and loser.mailed is False  # resend is throttled
-        assert loser.signature.id == winner.signature.id
+        assert loser.signature_id == winner.signature_id
         db.session.commit()
-    assert len(calls) == 2
     assert db.session.scalar(select(func.count()).select_from(Signature)) == 1
     assert db.session.scalar(select(func.count()).select_from(Delivery)) == 1
+
+
+def test_a_conflicting_row_deleted_meanwhile_is_inserted_again(app, monkeypatch):
+    """Between the refused insert and the read, the winner's row was deleted (staff removed it):
+    the insert is tried once more and makes the signature, with its mail."""
+    from crm.declarations import signing
+
+    declaration = make_open_declaration()
+    with app.test_request_context():
+        signing.sign(declaration, form("gone@example.org"), None, "en")
+        # Not the newest row, so that SQLite cannot hand the deleted row's id out again.
+        signing.sign(declaration, form("later@example.org"), None, "en")
+        db.session.commit()
+        real_find, calls = signing._find, []
+
+        def find_then_delete(declaration_id, key):
+            calls.append(key)
+            db.session.execute(delete(Signature).where(Signature.email_key == key))
+            return None
+
+        monkeypatch.setattr(signing, "_find", find_then_delete)
+        result = signing.sign(declaration, form("gone@example.org"), None, "en")
+        monkeypatch.setattr(signing, "_find", real_find)
+        assert result.created is True and result.mailed is True
+        db.session.commit()
+    assert calls == ["gone@example.org"]
+    assert db.session.scalar(select(func.count()).select_from(Signature)) == 2
+    assert db.session.scalar(select(func.count()).select_from(Delivery)) == 3

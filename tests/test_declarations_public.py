@@ -86,7 +86,9 @@ def test_double_opt_in_end_to_end(client, smtp_server):
     response = client.post(
         "/declarations/fair-digital-deals?lang=fr",
         data=form("Ana.Signer@Example.org", consent_updates="y"),
+        follow_redirects=True,
     )
+    assert [r.status_code for r in response.history] == [303]
     assert response.status_code == 200
     assert "Consultez votre boîte de réception" in response.get_data(as_text=True)
     [signature] = _signatures()
@@ -191,9 +193,10 @@ def test_signing_again_answers_the_same_words_and_creates_nothing(client):
     first = client.post("/declarations/fair-digital-deals", data=form("new@example.org"))
     again = client.post("/declarations/fair-digital-deals", data=form("NEW@example.org "))
     other = client.post("/declarations/fair-digital-deals", data=form("other@example.org"))
-    assert first.status_code == again.status_code == other.status_code == 200
+    assert first.status_code == again.status_code == other.status_code == 303
+    assert first.headers == again.headers == other.headers
     assert first.data == again.data == other.data
-    assert CHECK_INBOX in first.get_data(as_text=True)
+    assert CHECK_INBOX in client.get(first.headers["Location"]).get_data(as_text=True)
     assert [s.email_key for s in _signatures()] == ["new@example.org", "other@example.org"]
 
 
@@ -209,7 +212,9 @@ def test_no_leak_with_csrf_on(make_app):
         page = client.get("/declarations/fair-digital-deals").get_data(as_text=True)
         token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
         response = client.post(
-            "/declarations/fair-digital-deals", data={**form(email), "csrf_token": token}
+            "/declarations/fair-digital-deals",
+            data={**form(email), "csrf_token": token},
+            follow_redirects=True,
         )
         return response.status_code, re.sub(
             r'value="[^"]{40,}"', "", response.get_data(as_text=True)
@@ -243,7 +248,7 @@ def test_no_resend_once_confirmed(client):
     signature = _signatures()[0]
     signature.confirmation_sent_at -= timedelta(hours=1)
     db.session.commit()
-    response = client.post("/declarations/fair-digital-deals", data=form())
+    response = client.post("/declarations/fair-digital-deals", data=form(), follow_redirects=True)
     assert CHECK_INBOX in response.get_data(as_text=True)
     assert len(_deliveries()) == 1 and len(_signatures()) == 1
 
@@ -267,8 +272,11 @@ def test_signing_never_changes_the_directory(client):
 def test_honeypot_stores_and_sends_nothing(client):
     make_open_declaration()
     response = client.post(
-        "/declarations/fair-digital-deals", data=form(website="http://spam.example")
+        "/declarations/fair-digital-deals",
+        data=form(website="http://spam.example"),
+        follow_redirects=True,
     )
+    assert [r.status_code for r in response.history] == [303]  # as for a real signature
     assert response.status_code == 200 and CHECK_INBOX in response.get_data(as_text=True)
     assert _signatures() == [] and _deliveries() == []
 
@@ -302,16 +310,24 @@ def test_too_fast_is_shown_the_form_again_and_stores_nothing(app, client, monkey
         assert TOO_QUICK in answer and 'value="ana.signer@example.org"' in answer
         assert _stamp(answer) != stamp
         # Neither a missing nor a forged stamp stores anything (bots get the usual words).
-        missing = client.post("/declarations/fair-digital-deals", data=form())
+        missing = client.post(
+            "/declarations/fair-digital-deals", data=form(), follow_redirects=True
+        )
         assert CHECK_INBOX in missing.get_data(as_text=True)
         forged = client.post(
-            "/declarations/fair-digital-deals", data={**form(), "stamp": stamp[:-2] + "xx"}
+            "/declarations/fair-digital-deals",
+            data={**form(), "stamp": stamp[:-2] + "xx"},
+            follow_redirects=True,
         )
         assert CHECK_INBOX in forged.get_data(as_text=True)
         assert _signatures() == [] and _deliveries() == []
         # A person who took their time is accepted: a stamp issued ten seconds ago.
         old = _old_stamp(declaration, monkeypatch)
-        slow = client.post("/declarations/fair-digital-deals", data={**form(), "stamp": old})
+        slow = client.post(
+            "/declarations/fair-digital-deals",
+            data={**form(), "stamp": old},
+            follow_redirects=True,
+        )
         assert CHECK_INBOX in slow.get_data(as_text=True)
         assert len(_signatures()) == 1 and len(_deliveries()) == 1
     finally:
@@ -472,7 +488,11 @@ def test_csrf_is_required_on_the_public_form(make_app):
     assert refused.status_code == 400 and b"Form expired" in refused.data
     page = client.get("/declarations/fair-digital-deals").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    accepted = client.post("/declarations/fair-digital-deals", data={**form(), "csrf_token": token})
+    accepted = client.post(
+        "/declarations/fair-digital-deals",
+        data={**form(), "csrf_token": token},
+        follow_redirects=True,
+    )
     assert accepted.status_code == 200 and CHECK_INBOX in accepted.get_data(as_text=True)
     # The confirmation button is a CSRF-protected form as well.
     with app.app_context():
@@ -501,9 +521,14 @@ def test_embed_headers_and_form(client):
     answer = client.post(
         "/declarations/fair-digital-deals/embed?lang=de", data={**form(), "stamp": stamp}
     )
-    assert answer.status_code == 200 and "X-Frame-Options" not in answer.headers
-    assert "frame-ancestors *" in answer.headers["Content-Security-Policy"]
-    assert "Sehen Sie in Ihrem Postfach nach" in answer.get_data(as_text=True)
+    assert answer.status_code == 303
+    assert answer.headers["Location"] == "/declarations/fair-digital-deals/embed/sent?lang=de"
+    sent = client.get(answer.headers["Location"])
+    for response in (answer, sent):
+        assert "X-Frame-Options" not in response.headers
+        assert "frame-ancestors *" in response.headers["Content-Security-Policy"]
+        assert "Set-Cookie" not in response.headers
+    assert "Sehen Sie in Ihrem Postfach nach" in sent.get_data(as_text=True)
     assert len(_signatures()) == 1
     # Without a genuine stamp an embed post is refused (it has no session-bound CSRF token).
     assert (
@@ -512,10 +537,10 @@ def test_embed_headers_and_form(client):
         ).status_code
         == 400
     )
-    # Every other page stays unframeable by other sites.
+    # Every other page stays unframeable, by other sites and by the CRM itself.
     public = client.get("/declarations/fair-digital-deals")
-    assert public.headers["X-Frame-Options"] == "SAMEORIGIN"
-    assert "frame-ancestors 'self'" in public.headers["Content-Security-Policy"]
+    assert public.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in public.headers["Content-Security-Policy"]
 
 
 def test_count_json_headers_and_numbers(client):
@@ -545,7 +570,11 @@ def test_a_form_shown_again_with_errors_keeps_its_first_stamp(app, client, monke
             "/declarations/fair-digital-deals", data={**form(email="typo"), "stamp": first}
         )
         assert f'value="{first}"' in wrong.get_data(as_text=True)
-        right = client.post("/declarations/fair-digital-deals", data={**form(), "stamp": first})
+        right = client.post(
+            "/declarations/fair-digital-deals",
+            data={**form(), "stamp": first},
+            follow_redirects=True,
+        )
         assert CHECK_INBOX in right.get_data(as_text=True)
         assert len(_signatures()) == 1
     finally:

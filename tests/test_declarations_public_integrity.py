@@ -63,7 +63,7 @@ def test_embed_posts_to_its_own_endpoint_with_a_recent_stamp(make_app, monkeypat
     assert "frame-ancestors *" in fast.headers["Content-Security-Policy"]
     with app.app_context():
         assert db.session.scalar(select(Signature)) is None
-    accepted = client.post(EMBED, data={**form(), "stamp": fresh})
+    accepted = client.post(EMBED, data={**form(), "stamp": fresh}, follow_redirects=True)
     assert accepted.status_code == 200 and CHECK_INBOX in accepted.get_data(as_text=True)
     assert "frame-ancestors *" in accepted.headers["Content-Security-Policy"]
     with app.app_context():
@@ -104,7 +104,7 @@ def test_a_signature_records_the_version_shown_not_a_newer_one(client, monkeypat
     # The form shown again carries a stamp for the new version, which then signs it.
     again = _stamp(page)
     assert tokens.read_stamp(again, declaration.id)[1] == newer.id
-    response = client.post(PAGE, data={**form(), "stamp": again})
+    response = client.post(PAGE, data={**form(), "stamp": again}, follow_redirects=True)
     assert CHECK_INBOX in response.get_data(as_text=True)
     assert _signatures()[-1].version_id == newer.id
     # The embed does the same.

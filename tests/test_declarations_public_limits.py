@@ -30,7 +30,7 @@ def test_signing_is_rate_limited_per_address(make_limited_app):
         ).status_code
         for n in range(4)
     ]
-    assert codes == [200, 200, 200, 429]
+    assert codes == [303, 303, 303, 429]
     # Another address still signs; the page is never limited.
     other = app.test_client()
     ok = other.post(
@@ -38,7 +38,7 @@ def test_signing_is_rate_limited_per_address(make_limited_app):
         data=form("q@other.example"),
         environ_base={"REMOTE_ADDR": "192.0.2.9"},
     )
-    assert ok.status_code == 200
+    assert ok.status_code == 303
     assert client.get("/declarations/fair-digital-deals").status_code == 200
     with app.app_context():
         assert _count() == 4
@@ -60,13 +60,13 @@ def test_signing_is_rate_limited_per_email_domain(make_limited_app):
         )
 
     codes = [post(f"s{n}@Spam.example", f"198.51.100.{n}").status_code for n in range(3)]
-    assert codes == [200, 200, 429]
+    assert codes == [303, 303, 429]
     refused = post("s9@spam.example", "198.51.100.77")
     assert refused.status_code == 429
     page = refused.get_data(as_text=True)
     assert "Too many attempts" in page and "try again later" in page
     assert '<html lang="en">' in page and "Sign out" not in page  # the public layout
-    assert post("someone@elsewhere.example", "198.51.100.78").status_code == 200
+    assert post("someone@elsewhere.example", "198.51.100.78").status_code == 303
     with app.app_context():
         assert _count() == 3
 
@@ -108,5 +108,5 @@ def test_domain_limit_is_shared_through_redis(make_limited_app):
         .status_code
         for n, app in enumerate((first, second, second))
     ]
-    assert codes == [200, 200, 429]
+    assert codes == [303, 303, 429]
     assert redis.Redis.from_url(REDIS_URL).keys(f"*{prefix}*")

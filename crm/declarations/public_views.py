@@ -1,10 +1,13 @@
 """Public signing pages: deliberately without login. The text in the reader's language, the live
-count, the form; the confirmation page; the embeddable form and the count as JSON."""
+count, the form; the confirmation page; the embeddable form and the count as JSON.
+
+A signing POST that succeeds answers 303 to a "check your inbox" page (post/redirect/get): the
+request itself only validates the form and writes three rows, and renders nothing."""
 
 from datetime import date
+from functools import lru_cache
 
 from flask import (
-    abort,
     current_app,
     jsonify,
     make_response,
@@ -15,13 +18,15 @@ from flask import (
     url_for,
 )
 from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
 from sqlalchemy import select
 
 from crm.declarations import bp, signing, tokens
-from crm.declarations.forms import ConfirmForm, SignForm
+from crm.declarations.forms import SIGN_FIELDS, ConfirmForm, SignForm, quick_sign_data
 from crm.declarations.models import OPTIONAL_FIELDS, Declaration
+from crm.declarations.public_loading import page_objects, signing_target
 from crm.declarations.public_text import STRINGS, words
-from crm.declarations.services import LANGUAGE_NAMES, current_version, text_for
+from crm.declarations.services import LANGUAGE_NAMES, text_for
 from crm.extensions import csrf, db, limiter
 from crm.markdown import render_markdown
 
@@ -53,14 +58,10 @@ def _sign_limits(view):
     return view
 
 
-def _declaration(slug: str) -> Declaration:
-    if len(slug) > 80:
-        abort(404)
-    declaration = db.session.scalar(select(Declaration).where(Declaration.slug == slug))
-    version = current_version(declaration) if declaration is not None else None
-    if version is None or not version.texts:
-        abort(404)
-    return declaration
+@lru_cache(maxsize=64)
+def _body_html(body: str) -> Markup:
+    # Markdown plus sanitising is the dearest part of the page; the same text renders the same.
+    return render_markdown(body)
 
 
 def _language(declaration: Declaration, version, remember: bool = True) -> str:
@@ -130,22 +131,55 @@ def _embeddable(response):
     return response
 
 
-def _form(declaration: Declaration, version, text, language: str, fresh=False) -> SignForm:
-    """The signing form with only the fields this declaration asks, labelled in the language."""
-    form = SignForm(meta={"locales": [language, "en"], "csrf": False})
+def _dropped_fields(declaration: Declaration, text) -> tuple[str, ...]:
+    """The SignForm fields this declaration does not ask."""
     asked = set(declaration.asked_fields or ())
-    if declaration.signer_kinds != "both":
-        del form.signing_as
+    dropped = [] if declaration.signer_kinds == "both" else ["signing_as"]
     for name in OPTIONAL_FIELDS:
         wanted = name in asked or (
             name == "organisation" and declaration.signer_kinds != "individual"
         )
         if not wanted:
-            delattr(form, name)
+            dropped.append(name)
     if not declaration.list_publicly:
-        del form.list_publicly
+        dropped.append("list_publicly")
     if not (declaration.ask_consent and text.consent_label):
-        del form.consent_updates
+        dropped.append("consent_updates")
+    return tuple(dropped)
+
+
+@lru_cache(maxsize=256)
+def _kept_fields(dropped: tuple[str, ...]) -> frozenset:
+    return SIGN_FIELDS.difference(dropped)
+
+
+def _form(declaration: Declaration, text, language: str) -> SignForm:
+    """The signing form with only the fields this declaration asks (labels: see _dress)."""
+    form = SignForm(meta={"locales": [language, "en"], "csrf": False})
+    for name in _dropped_fields(declaration, text):
+        delattr(form, name)
+    return form
+
+
+def _quick_data(declaration: Declaration, text) -> dict | None:
+    """The signing form's data without building it, when the submission clearly passes it
+    (see forms.quick_sign_data); None: build and validate the SignForm."""
+    if request.files:
+        return None  # SignForm would read files too
+    data = quick_sign_data(request.form, _kept_fields(_dropped_fields(declaration, text)))
+    if data is None:
+        return None
+    organisation_signer = declaration.signer_kinds == "organisation" or (
+        data.get("signing_as") == "organisation"
+    )
+    if organisation_signer and "organisation" in data and not data["organisation"]:
+        return None  # _valid's error: an organisation must be named
+    return data
+
+
+def _dress(form: SignForm, declaration: Declaration, version, text, language: str, fresh=False):
+    """Labels in the language and the form stamp, for a form about to be shown (a form that
+    validates and signs is never shown, so it skips this)."""
     w = words(language)
     for field in form:
         if field.name in w:
@@ -165,7 +199,6 @@ def _form(declaration: Declaration, version, text, language: str, fresh=False) -
     stamp = tokens.read_stamp(request.form.get("stamp"), declaration.id)
     if fresh or stamp is None or stamp[1] != version.id:
         form.stamp.data = tokens.form_stamp(declaration.id, version.id)
-    return form
 
 
 def _valid(form: SignForm, declaration: Declaration, language: str) -> bool:
@@ -183,15 +216,22 @@ def _valid(form: SignForm, declaration: Declaration, language: str) -> bool:
     return ok
 
 
-def _page(declaration, version, language, form, embed, status=200, notice=None):
+def _show(slug: str, embed: bool, form: SignForm | None = None, notice=None, fresh=False):
+    """The declaration's page (or its embed) with the signing form: a new one, or `form` shown
+    again with its errors or a notice; `fresh` gives it a new stamp."""
+    declaration, version = page_objects(slug)
+    language = _language(declaration, version, remember=not embed)
     text = text_for(version, language)
+    if form is None:
+        form = _form(declaration, text, language)
+    _dress(form, declaration, version, text, language, fresh)
     template = "declarations/embed.html" if embed else "declarations/public_declaration.html"
     response = make_response(
         render_template(
             template,
             declaration=declaration,
             text=text,
-            body=render_markdown(text.body),
+            body=_body_html(text.body),
             language=language,
             languages=[
                 (t.language, LANGUAGE_NAMES.get(t.language, t.language))
@@ -204,13 +244,21 @@ def _page(declaration, version, language, form, embed, status=200, notice=None):
             count=signing.confirmed_count(declaration.id),
             embed=embed,
             notice=notice,
-        ),
-        status,
+        )
     )
     return _embeddable(response) if embed else response
 
 
-def _sent(declaration, language, embed):
+def _sent(slug: str, language: str, embed: bool):
+    """303 to the "check your inbox" page: the same answer whatever happened (no leak)."""
+    endpoint = "declarations.embed_sent" if embed else "declarations.sign_sent"
+    response = redirect(url_for(endpoint, slug=slug, lang=language), 303)
+    return _embeddable(response) if embed else response
+
+
+def _sent_page(slug: str, embed: bool):
+    declaration, version = page_objects(slug)
+    language = _language(declaration, version, remember=False)
     days = current_app.config["SIGNATURE_CONFIRM_MAX_AGE"] // 86400
     w = words(language)
     response = make_response(
@@ -227,12 +275,19 @@ def _sent(declaration, language, embed):
     return _embeddable(response) if embed else response
 
 
-def _submit(declaration: Declaration, version, language: str, embed: bool):
-    """A posted signing form, from the page (its CSRF token already checked) or the embed."""
-    text = text_for(version, language)
-    form = _form(declaration, version, text, language)
+def _submit(slug: str, embed: bool):
+    """A posted signing form, from the page (its CSRF token already checked) or the embed; None
+    when the declaration is not open (the page then shows why, without a form).
+
+    The busiest public request: it reads a few columns of the declaration (no ORM objects),
+    validates, writes the signature, its audit entry and its mail, and answers with a redirect,
+    rendering no page unless the form must be shown again."""
+    declaration, version, reserved = signing_target(slug)
+    language = _language(declaration, version, remember=not embed)
+    if not signing.is_open(declaration):
+        return None
     if (request.form.get("website") or "").strip():
-        return _sent(declaration, language, embed)  # the honeypot: same answer, nothing stored
+        return _sent(slug, language, embed)  # the honeypot: same answer, nothing stored
     max_age = current_app.config["SIGNATURE_STAMP_MAX_AGE"] if embed else None
     stamp = tokens.read_stamp(request.form.get("stamp"), declaration.id, max_age)
     least = current_app.config["SIGNATURE_MIN_FILL_SECONDS"]
@@ -240,24 +295,30 @@ def _submit(declaration: Declaration, version, language: str, embed: bool):
         if embed:  # a genuine, recent stamp, but for another declaration
             raise CSRFError("The form stamp is for another declaration.")
         if least:
-            return _sent(declaration, language, embed)  # no genuine stamp: a bot; nothing stored
-    shown = version
+            return _sent(slug, language, embed)  # no genuine stamp: a bot; nothing stored
+    text = text_for(version, language)
     if stamp is not None:
         age, shown_id = stamp
+        notice = None
         if shown_id != version.id:
             # Consent is given to the words read: show the current text again first.
-            form = _form(declaration, version, text, language, fresh=True)
             notice = words(language)["text_updated"]
-            return _page(declaration, version, language, form, embed, notice=notice)
-        if least and age < least:
-            form = _form(declaration, version, text, language, fresh=True)
+        elif least and age < least:
             notice = words(language)["too_quick"]
-            return _page(declaration, version, language, form, embed, notice=notice)
-    if _valid(form, declaration, language):
-        signing.sign(declaration, form.data, request.remote_addr, language, version=shown)
-        db.session.commit()
-        return _sent(declaration, language, embed)
-    return _page(declaration, version, language, form, embed)
+        if notice:
+            return _show(slug, embed, _form(declaration, text, language), notice=notice, fresh=True)
+    data = _quick_data(declaration, text)
+    if data is None:
+        form = _form(declaration, text, language)
+        if not _valid(form, declaration, language):
+            return _show(slug, embed, form)
+        data = form.data
+    # The version checked above is the one shown, so it is the one the signature records.
+    signing.sign(
+        declaration, data, request.remote_addr, language, version=version, reserved_id=reserved
+    )
+    db.session.commit()
+    return _sent(slug, language, embed)
 
 
 @bp.route("/declarations/<slug>", methods=["GET", "POST"])
@@ -265,16 +326,20 @@ def _submit(declaration: Declaration, version, language: str, embed: bool):
 @_sign_limits
 def public_declaration(slug: str):
     """Public on purpose: a declaration's text, live count and signing form."""
-    if request.method == "POST" and current_app.config["WTF_CSRF_ENABLED"]:
-        # The page's form always carries a session-bound token; the embed posts elsewhere.
-        csrf.protect()
-    declaration = _declaration(slug)
-    version = current_version(declaration)
-    language = _language(declaration, version)
-    if request.method == "POST" and signing.is_open(declaration):
-        return _submit(declaration, version, language, embed=False)
-    form = _form(declaration, version, text_for(version, language), language)
-    return _page(declaration, version, language, form, embed=False)
+    if request.method == "POST":
+        if current_app.config["WTF_CSRF_ENABLED"]:
+            # The page's form always carries a session-bound token; the embed posts elsewhere.
+            csrf.protect()
+        answer = _submit(slug, embed=False)
+        if answer is not None:
+            return answer
+    return _show(slug, embed=False)
+
+
+@bp.get("/declarations/<slug>/sent")
+def sign_sent(slug: str):
+    """Public on purpose: "check your inbox", where a signing form redirects (changes nothing)."""
+    return _sent_page(slug, embed=False)
 
 
 @bp.route("/declarations/<slug>/embed", methods=["GET", "POST"])
@@ -288,19 +353,22 @@ def embed(slug: str):
         max_age = current_app.config["SIGNATURE_STAMP_MAX_AGE"]
         if tokens.read_stamp(request.form.get("stamp"), None, max_age) is None:
             raise CSRFError("The form stamp is missing, forged or expired.")
-    declaration = _declaration(slug)
-    version = current_version(declaration)
-    language = _language(declaration, version, remember=False)
-    if request.method == "POST" and signing.is_open(declaration):
-        return _submit(declaration, version, language, embed=True)
-    form = _form(declaration, version, text_for(version, language), language)
-    return _page(declaration, version, language, form, embed=True)
+        answer = _submit(slug, embed=True)
+        if answer is not None:
+            return answer
+    return _show(slug, embed=True)
+
+
+@bp.get("/declarations/<slug>/embed/sent")
+def embed_sent(slug: str):
+    """Public on purpose: the embed's "check your inbox", framable like the embed."""
+    return _sent_page(slug, embed=True)
 
 
 @bp.get("/declarations/<slug>/count.json")
 def count_json(slug: str):
     """Public on purpose: the confirmed count, for any site to show."""
-    declaration = _declaration(slug)
+    declaration, _version = page_objects(slug)
     response = jsonify(
         slug=declaration.slug,
         confirmed=signing.confirmed_count(declaration.id),
@@ -327,10 +395,9 @@ def confirm_signature(slug: str, token: str):
             "declarations.confirm_signature", slug=signature.declaration.slug, token=token
         )
         return redirect(target, 307 if request.method == "POST" else 302)
-    declaration = _declaration(slug)
+    declaration, version = page_objects(slug)
     if signature is not None and signature.declaration_id != declaration.id:
         signature = None  # a genuine token, but for another declaration
-    version = current_version(declaration)
     language = signature.language if signature else _language(declaration, version)
     w = words(language)
     if signature is None:

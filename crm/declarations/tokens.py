@@ -21,9 +21,12 @@ def _email_tag(email_key: str) -> str:
 
 def confirm_token(signature) -> str:
     """The token of a signature's confirmation link."""
-    return _serializer(CONFIRM_SALT).dumps(
-        {"s": signature.id, "e": _email_tag(signature.email_key)}
-    )
+    return make_confirm_token(signature.id, signature.email_key)
+
+
+def make_confirm_token(signature_id: int, email_key: str) -> str:
+    """The confirmation token of the signature with this id and normalised email."""
+    return _serializer(CONFIRM_SALT).dumps({"s": signature_id, "e": _email_tag(email_key)})
 
 
 def read_confirm_token(token: str) -> tuple[str, int | None, str | None]:
