@@ -26,8 +26,13 @@ def database_url(value: str) -> str:
     return value
 
 
+# The development secret, refused in production. A constant: were it read from the environment,
+# a real SECRET_KEY would count as the development one and production would never start.
+DEV_SECRET = "dev-only-not-secret"  # noqa: S105 (known on purpose; refused in production)
+
+
 class Config:
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET)
     SQLALCHEMY_DATABASE_URI = database_url(
         os.environ.get("DATABASE_URL") or f"sqlite:///{_INSTANCE / 'crm.sqlite3'}"
     )
@@ -51,6 +56,9 @@ class Config:
     AWARD_UPLOAD_MAX_BYTES = int(os.environ.get("AWARD_UPLOAD_MAX_BYTES", 10 * 1024 * 1024))
 
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    # An unreachable Redis must refuse a limited form within a second (503), not hold a worker
+    # for the operating system's connect timeout. Ignored by the memory store.
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
     # How many reverse proxies stand in front of the app (X-Forwarded-For hops to trust).
     PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
     RATELIMIT_HEADERS_ENABLED = True
@@ -76,7 +84,8 @@ class Config:
     # A claimed delivery whose worker vanished is taken back after this many seconds.
     MAIL_CLAIM_LEASE = int(os.environ.get("MAIL_CLAIM_LEASE", "300"))
     # Bulk mail: where the List-Unsubscribe mailto goes, how fast workers may send (0 = no
-    # limit; per second for each worker, per hour across all workers), and the failure rate
+    # limit; MAIL_RATE_PER_SECOND paces EACH worker, so n workers send up to n times it, while
+    # MAIL_RATE_PER_HOUR is one budget shared by all workers), and the failure rate
     # (failed + hard-bounced over processed, once MAIL_PAUSE_MIN_SAMPLE are processed) at
     # which a mailing pauses itself.
     MAIL_UNSUBSCRIBE_ADDRESS = os.environ.get(
@@ -88,6 +97,15 @@ class Config:
     MAIL_PAUSE_MIN_SAMPLE = int(os.environ.get("MAIL_PAUSE_MIN_SAMPLE", "50"))
     # Bearer token for POSTing raw bounce messages to /mailings/bounces (unset: endpoint off).
     BOUNCE_API_TOKEN = os.environ.get("BOUNCE_API_TOKEN")
+    # Envelope sender (Return-Path) of all outgoing mail, where bounces arrive (unset: the From).
+    MAIL_BOUNCE_ADDRESS = os.environ.get("MAIL_BOUNCE_ADDRESS")
+    # PostgreSQL: commit each sent mark with a disk flush (see crm/mailings/worker_marks.py).
+    # The flush overlaps the next message's envelope, so it costs little. Off is faster, but a
+    # crash of the PostgreSQL server (not of a worker) can forget the last fraction of a
+    # second of marks, and those messages are then sent again.
+    MAIL_SYNCHRONOUS_MARKS = _bool("MAIL_SYNCHRONOUS_MARKS", True)
+    # Public unsubscribe and preference POSTs per client address; one-click counts refusals only.
+    UNSUBSCRIBE_RATE_LIMIT = os.environ.get("UNSUBSCRIBE_RATE_LIMIT", "30 per minute;300 per hour")
     DEV_MAILBOX = False
     DEV_MAILBOX_DIR = str(_INSTANCE / "mailbox")
 
@@ -106,6 +124,13 @@ class Config:
     SIGN_RATE_LIMIT_IP = os.environ.get("SIGN_RATE_LIMIT_IP", "10 per minute;100 per hour")
     SIGN_RATE_LIMIT_DOMAIN = os.environ.get("SIGN_RATE_LIMIT_DOMAIN", "60 per minute")
     SIGNATURE_COUNT_CACHE_SECONDS = int(os.environ.get("SIGNATURE_COUNT_CACHE_SECONDS", "5"))
+
+    # Retention (`crm retention`, run daily): unconfirmed signatures are deleted, the bodies of
+    # finished mail blanked (the row stays for statistics), bounce reports deleted after so
+    # many days.
+    SIGNATURE_RETENTION_DAYS = int(os.environ.get("SIGNATURE_RETENTION_DAYS", "30"))
+    DELIVERY_BODY_RETENTION_DAYS = int(os.environ.get("DELIVERY_BODY_RETENTION_DAYS", "90"))
+    BOUNCE_RETENTION_DAYS = int(os.environ.get("BOUNCE_RETENTION_DAYS", "365"))
 
 
 class DevelopmentConfig(Config):
@@ -129,7 +154,7 @@ class TestingConfig(Config):
     SIGNATURE_MIN_FILL_SECONDS = 0
     SIGNATURE_COUNT_CACHE_SECONDS = 0
     # Hundreds of logins per run: a cheap hash keeps the suite fast. Never outside tests.
-    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # noqa: S105
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # noqa: S105 (a method name, tests only)
 
 
 class ProductionConfig(Config):
@@ -137,9 +162,6 @@ class ProductionConfig(Config):
     REMEMBER_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
 
     SECRET_KEY = os.environ.get("SECRET_KEY")
-
-
-DEV_SECRET = Config.SECRET_KEY
 
 
 def require_real_secret(secret: str | None) -> None:

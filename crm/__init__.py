@@ -41,6 +41,7 @@ def create_app(config_class: type | None = None) -> Flask:
     web.register_security_headers(app)
     web.register_input_guard(app)
     web.register_template_helpers(app)
+    web.register_health_check(app)
     return app
 
 
@@ -67,6 +68,7 @@ def register_blueprints(app: Flask) -> None:
     from crm.mailings import bp as mailings_bp
     from crm.members import bp as members_bp
     from crm.policy import bp as policy_bp
+    from crm.privacy import bp as privacy_bp
 
     for blueprint in (
         auth_bp,
@@ -77,6 +79,7 @@ def register_blueprints(app: Flask) -> None:
         policy_bp,
         declarations_bp,
         awards_bp,
+        privacy_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -16,5 +16,13 @@ migrate = Migrate()
 login_manager = LoginManager()
 mail = Mail()
 csrf = CSRFProtect()
-limiter = Limiter(key_func=get_remote_address)
+# Fail closed: when the rate-limit storage (Redis) cannot be reached, a limited form must not
+# become unlimited. Errors are neither swallowed nor answered from a per-process memory store;
+# wrapped as limits' StorageError they reach one handler (crm.web) that answers 503.
+limiter = Limiter(
+    key_func=get_remote_address,
+    swallow_errors=False,
+    in_memory_fallback_enabled=False,
+    storage_options={"wrap_exceptions": True},
+)
 bootstrap = Bootstrap5()

@@ -1,11 +1,23 @@
 """Cross-cutting web behaviour: error pages, security headers, URL converters, template helpers."""
 
-from flask import Flask, abort, render_template, request
+from flask import (
+    Flask,
+    abort,
+    current_app,
+    g,
+    jsonify,
+    make_response,
+    render_template,
+    request,
+)
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError
+from limits.errors import StorageError
+from redis.exceptions import RedisError
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.routing import IntegerConverter
 
-from crm.extensions import db
+from crm.extensions import db, limiter
 
 # Ids and page numbers beyond a 32-bit integer overflow the databases; nobody has one.
 MAX_INT = 2**31 - 1
@@ -75,20 +87,109 @@ def register_errors(app: Flask) -> None:
             "Too many attempts from your address. Wait a minute and try again.",
         )
 
-    @app.errorhandler(OperationalError)
+    @app.errorhandler(DBAPIError)
+    def database_error(error):
+        if not is_disconnect(error):
+            raise error  # a bug, not an outage: the 500 page (and in tests, the traceback)
+        return database_unavailable(error)
+
     def database_unavailable(error):
-        db.session.rollback()
-        app.logger.exception("database unavailable")
-        return page(
+        app.logger.error("database unavailable: %s", error)
+        _rollback_quietly()
+        # The error page must not need the database: render it for an anonymous visitor (the
+        # signed-in user would be loaded, or refreshed after the rollback, from the database).
+        g._login_user = current_app.login_manager.anonymous_user()
+        body, code = page(
             503,
             "Temporarily unavailable",
-            "The database cannot be reached. Please try again shortly.",
+            "The database cannot be reached just now, so this request may not have been "
+            "completed. Please try again in a moment.",
         )
+        return body, code, {"Retry-After": "30"}
+
+    @app.teardown_appcontext
+    def release_session(exc):
+        # Runs before Flask-SQLAlchemy's own teardown (registered earlier, run later). A restart
+        # can kill the connection after the response was made (an attribute refreshed after the
+        # commit opened a new transaction): its rollback would then fail outside every error
+        # handler, and gunicorn would turn a request that succeeded into a bare 500.
+        try:
+            db.session.remove()
+        except DBAPIError as error:
+            if not is_disconnect(error):
+                raise
+            app.logger.warning("database connection lost while closing the session: %s", error)
+            db.session().invalidate()  # discard the connection without another rollback
+            db.session.remove()
+
+    @app.errorhandler(StorageError)
+    @app.errorhandler(RedisError)
+    def rate_limit_storage_unavailable(error):
+        return form_unavailable(error)
 
     @app.errorhandler(500)
     def server_error(error):
-        db.session.rollback()
+        # An outage noticed after the view (the limiter's headers, a commit in a teardown) ends
+        # here rather than in the handlers above: answer it the same way.
+        original = getattr(error, "original_exception", None)
+        if isinstance(original, StorageError | RedisError):
+            return form_unavailable(original)
+        if isinstance(original, DBAPIError) and is_disconnect(original):
+            return database_unavailable(original)
+        _rollback_quietly()
         return page(500, "Something went wrong", "The error has been logged. Nothing was saved.")
+
+
+def is_disconnect(error: DBAPIError) -> bool:
+    """Whether a database error means the server cannot be reached (answered 503), rather than a
+    bug (500): refused or dropped connections, a server shutting down or starting up."""
+    return isinstance(error, OperationalError | InterfaceError) or bool(
+        error.connection_invalidated
+    )
+
+
+def _rollback_quietly() -> None:
+    try:
+        db.session.rollback()
+    except DBAPIError:  # the connection is gone already; the pool discards it
+        db.session.close()
+
+
+def form_unavailable(error):
+    """Rate limits cannot be counted (Redis is down): refuse the limited form, clearly, with a
+    503. Failing open would leave login and public forms without any limit."""
+    current_app.logger.error("rate-limit storage unavailable, form refused: %s", error)
+    embed = request.endpoint == "declarations.embed"
+    if (request.endpoint or "").startswith("declarations."):
+        body = render_template(
+            "declarations/public_message.html",
+            w={},
+            language="en",
+            heading=FORM_UNAVAILABLE[0],
+            message=FORM_UNAVAILABLE[1],
+            embed=embed,
+            declaration=None,
+        )
+    else:
+        body = render_template(
+            "error.html", code=503, title=FORM_UNAVAILABLE[0], message=FORM_UNAVAILABLE[1]
+        )
+    response = make_response(body, 503)
+    response.headers["Retry-After"] = "60"
+    if embed:
+        from crm.declarations.public_views import EMBED_CSP
+
+        # The refusal shows inside the other site's frame, like the form it replaces.
+        response.headers["Content-Security-Policy"] = EMBED_CSP
+        response.allow_framing = True
+    return response
+
+
+FORM_UNAVAILABLE = (
+    "Form temporarily unavailable",
+    "This form is temporarily unavailable: nothing was sent or saved. "
+    "Please try again in a few minutes.",
+)
 
 
 def register_input_guard(app: Flask) -> None:
@@ -103,27 +204,61 @@ def register_input_guard(app: Flask) -> None:
                     abort(400, "The request contains a NUL character, which no field accepts.")
 
 
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
 def register_security_headers(app: Flask) -> None:
     @app.after_request
     def headers(response):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         # A view that may be framed by any site (a declaration's embed) sets allow_framing and
-        # its own CSP with frame-ancestors; every other page stays unframeable elsewhere.
+        # its own CSP with frame-ancestors; no other page may be framed at all, not even by the
+        # CRM itself (clickjacking), so both the CSP and the older header say so.
         if not getattr(response, "allow_framing", False):
-            response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+            response.headers.setdefault("X-Frame-Options", "DENY")
         # No inline script anywhere; styles only from this site.
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-            "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'",
-        )
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        # HSTS only over TLS (behind the proxy: X-Forwarded-Proto, trusted with PROXY_COUNT);
+        # sent over plain http it would be ignored at best and lock out a test host at worst.
         if request.is_secure:
             response.headers.setdefault(
                 "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
             )
         if request.endpoint and not request.endpoint.startswith(("static", "bootstrap")):
             response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+
+def register_health_check(app: Flask) -> None:
+    @app.get("/healthz", endpoint="health")
+    def health():
+        """Public on purpose: whether this process reaches its database (else 503, so a load
+        balancer or monitor takes it out) and its rate-limit store (reported only: without it
+        the public forms refuse, but staff pages work, so the node stays in)."""
+        checks = {"database": "ok", "rate_limit_storage": "ok"}
+        try:
+            db.session.execute(text("SELECT 1"))
+        except DBAPIError:
+            _rollback_quietly()
+            checks["database"] = "unavailable"
+        if limiter.enabled:
+            try:
+                reachable = limiter.storage.check()
+            except Exception:  # any failure of the store means the same: unavailable
+                reachable = False
+            if not reachable:
+                checks["rate_limit_storage"] = "unavailable"
+        else:
+            checks["rate_limit_storage"] = "off"
+        healthy = checks["database"] == "ok"
+        status = "ok" if healthy and checks["rate_limit_storage"] != "unavailable" else "degraded"
+        response = jsonify(status=status if healthy else "unavailable", **checks)
+        response.status_code = 200 if healthy else 503
+        response.headers["Cache-Control"] = "no-store"
         return response
 
 

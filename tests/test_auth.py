@@ -307,3 +307,114 @@ def test_admin_setting_a_password_is_audited_and_inactive_creation_recorded(clie
         data={"role": "member", "organisation_id": org.id, "password": "another password 12"},
     )
     assert db.session.scalar(db.select(AuditEvent).where(AuditEvent.action == "password-set"))
+
+
+# --- no user enumeration: answers and costs alike, whatever the account ---------------------
+
+
+def _hash_checks(monkeypatch):
+    """Count password-hash checks (the costly part of a login) wherever they are made."""
+    import crm.auth.models
+    import crm.auth.services
+
+    calls = []
+    for module in (crm.auth.models, crm.auth.services):
+        real = module.check_password_hash
+        monkeypatch.setattr(
+            module,
+            "check_password_hash",
+            lambda stored, given, real=real: calls.append(1) or real(stored, given),
+        )
+    return calls
+
+
+def test_login_costs_one_hash_check_whether_the_account_exists_or_not(client, monkeypatch):
+    known = factories.user("officer")
+    locked = factories.user("comms")
+    locked.locked_until = utcnow() + timedelta(minutes=5)
+    inactive = factories.user("member")
+    inactive.active = False
+    db.session.commit()
+    calls = _hash_checks(monkeypatch)
+    answers = {}
+    for email in (known.email, locked.email, inactive.email, "nobody@example.org"):
+        calls.clear()
+        response = _login(client, email, "wrong password here")
+        answers[email] = (response.status_code, len(calls))
+        assert b"Email or password not recognised" in response.data
+    assert set(answers.values()) == {(200, 1)}, answers
+
+
+def test_locked_inactive_and_unknown_accounts_get_the_same_page(client):
+    locked = factories.user("comms")
+    locked.locked_until = utcnow() + timedelta(minutes=5)
+    inactive = factories.user("member")
+    inactive.active = False
+    db.session.commit()
+
+    def page(email, password):
+        html = _login(client, email, password).get_data(as_text=True)
+        # The form echoes the email typed; everything else must be identical.
+        return re.sub(r'name="csrf_token"[^>]*>', "", html.replace(email, "EMAIL"))
+
+    unknown = page("nobody@example.org", PASSWORD)
+    assert page(locked.email, PASSWORD) == unknown  # even with the right password
+    assert page(inactive.email, PASSWORD) == unknown
+
+
+def test_lockout_counts_only_consecutive_failures(app, client):
+    user = factories.user("officer")
+    db.session.commit()
+    for _ in range(app.config["LOCKOUT_THRESHOLD"] - 1):
+        _login(client, user.email, "wrong password here")
+    assert _login(client, user.email, PASSWORD).status_code == 302  # resets the count
+    client.post("/logout")
+    for _ in range(app.config["LOCKOUT_THRESHOLD"] - 1):
+        _login(client, user.email, "wrong password here")
+    db.session.expire_all()
+    assert db.session.get(User, user.id).locked_until is None
+
+
+def test_password_reset_for_inactive_account_says_the_same_and_sends_nothing(client):
+    inactive = factories.user("member")
+    inactive.active = False
+    db.session.commit()
+    answer = client.post("/password/forgot", data={"email": inactive.email})
+    unknown = client.post("/password/forgot", data={"email": "nobody@example.org"})
+    assert answer.status_code == unknown.status_code == 302
+    assert answer.headers["Location"] == unknown.headers["Location"]
+    from crm.mailings.models import Delivery
+
+    assert db.session.scalar(db.select(db.func.count()).select_from(Delivery)) == 0
+
+
+def test_password_reset_asked_twice_in_one_second_queues_one_mail(client, monkeypatch):
+    """The same second gives the same token and Message-ID: the second request must answer as
+    the first (it once was a 500, which also told that the account exists)."""
+    from itsdangerous.timed import TimestampSigner
+
+    from crm.mailings.models import Delivery
+
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: 1_800_000_000)
+    user = factories.user("member")
+    db.session.commit()
+    answers = [client.post("/password/forgot", data={"email": user.email}) for _ in range(2)]
+    unknown = client.post("/password/forgot", data={"email": "nobody@example.org"})
+    assert [a.status_code for a in answers] == [302, 302] == [unknown.status_code] * 2
+    assert db.session.scalar(db.select(db.func.count()).select_from(Delivery)) == 1
+
+
+def test_password_reset_is_rate_limited(make_limited_app):
+    app = make_limited_app(RATELIMIT_STORAGE_URI="memory://", RESET_RATE_LIMIT="2 per minute")
+    client = app.test_client()
+    with app.app_context():
+        codes = [
+            client.post("/password/forgot", data={"email": "x@example.org"}).status_code
+            for _ in range(3)
+        ]
+        token_codes = [
+            client.post("/password/reset/not-a-token", data={"password": "x"}).status_code
+            for _ in range(3)
+        ]
+    assert codes == [302, 302, 429]
+    assert token_codes == [400, 400, 429]

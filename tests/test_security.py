@@ -15,10 +15,65 @@ def test_security_headers_on_every_page(client):
     response = client.get("/login")
     csp = response.headers["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp
-    assert "frame-ancestors 'self'" in csp
+    assert "frame-ancestors 'none'" in csp
     assert response.headers["X-Content-Type-Options"] == "nosniff"
-    assert response.headers["X-Frame-Options"] == "SAMEORIGIN"
+    assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["Cache-Control"] == "no-store"
+    assert "Strict-Transport-Security" not in response.headers  # plain http
+
+
+def _framing(response) -> tuple[str | None, str]:
+    csp = response.headers["Content-Security-Policy"]
+    ancestors = next(p.strip() for p in csp.split(";") if "frame-ancestors" in p)
+    return response.headers.get("X-Frame-Options"), ancestors
+
+
+def test_only_the_declaration_embed_may_be_framed(client, login_as):
+    from tests.test_declarations_public import make_open_declaration
+
+    make_open_declaration("framed")
+    embed = client.get("/declarations/framed/embed")
+    assert embed.status_code == 200
+    assert _framing(embed) == (None, "frame-ancestors *")
+    denied = ("DENY", "frame-ancestors 'none'")
+    for path in ("/login", "/password/forgot", "/declarations/framed", "/no/such/page"):
+        assert _framing(client.get(path)) == denied, path
+    # An embed's URL with another endpoint's manners changes nothing: only the embed is framable.
+    assert _framing(client.get("/declarations/framed?embed=1&next=embed")) == denied
+    login_as("admin")
+    for path in ("/", "/organisations", "/users", "/audit"):
+        response = client.get(path)
+        assert response.status_code == 200 and _framing(response) == denied, path
+
+
+@pytest.mark.parametrize(
+    ("proxy_count", "headers", "base_url", "hsts"),
+    [
+        (0, {}, "http://crm.example", False),
+        (0, {}, "https://crm.example", True),  # TLS straight to gunicorn
+        (1, {"X-Forwarded-Proto": "https"}, "http://crm.example", True),  # TLS at the proxy
+        (1, {"X-Forwarded-Proto": "http"}, "http://crm.example", False),
+        (1, {}, "http://crm.example", False),
+        # Without a trusted proxy anyone could send the header: it must not count.
+        (0, {"X-Forwarded-Proto": "https"}, "http://crm.example", False),
+    ],
+)
+def test_hsts_only_when_the_request_came_over_tls(make_app, proxy_count, headers, base_url, hsts):
+    app = make_app(PROXY_COUNT=proxy_count)
+    response = app.test_client().get("/login", headers=headers, base_url=base_url)
+    assert response.status_code == 200
+    if hsts:
+        assert response.headers["Strict-Transport-Security"] == (
+            "max-age=31536000; includeSubDomains"
+        )
+    else:
+        assert "Strict-Transport-Security" not in response.headers
+
+
+def test_hsts_also_on_error_pages_over_tls(make_app):
+    app = make_app(PROXY_COUNT=1)
+    response = app.test_client().get("/nowhere", headers={"X-Forwarded-Proto": "https"})
+    assert response.status_code == 404 and "Strict-Transport-Security" in response.headers
 
 
 def test_pages_carry_no_inline_script_and_no_external_assets(client, login_as):
@@ -62,8 +117,77 @@ def test_without_settings_the_app_starts_as_production_and_refuses(monkeypatch):
         create_app()
 
 
+def _start_from_environment(tmp_path, **env):
+    """create_app() in a fresh interpreter, configured only by environment variables as gunicorn
+    and systemd start it (config.py reads them at import)."""
+    import subprocess
+    import sys
+
+    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "CRM_CONFIG"}}
+    code = "from crm import create_app; print(create_app().config['SESSION_COOKIE_SECURE'])"
+    return subprocess.run(  # noqa: S603 (this interpreter, fixed arguments, no shell)
+        [sys.executable, "-c", code],
+        env={
+            **clean,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}",
+            "CRM_INSTANCE_DIR": str(tmp_path),
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_production_starts_with_a_real_secret_from_the_environment(tmp_path):
+    started = _start_from_environment(tmp_path, CRM_CONFIG="production", SECRET_KEY="k" * 40)
+    assert started.returncode == 0, started.stderr
+    assert started.stdout.strip() == "True"  # Secure cookies
+    refused = _start_from_environment(tmp_path, CRM_CONFIG="production", SECRET_KEY="k" * 31)
+    assert refused.returncode != 0 and "SECRET_KEY must be set" in refused.stderr
+    unset = _start_from_environment(tmp_path)  # no CRM_CONFIG: production, and no secret
+    assert unset.returncode != 0 and "SECRET_KEY must be set" in unset.stderr
+
+
 def test_production_cookies_are_secure():
     assert ProductionConfig.SESSION_COOKIE_SECURE and ProductionConfig.REMEMBER_COOKIE_SECURE
+
+
+def test_production_app_sends_session_and_remember_cookies_secure_only(database_uri, tmp_path):
+    """The real ProductionConfig (CSRF on), signed in with "remember me": every cookie it sets
+    carries Secure, HttpOnly and SameSite=Lax."""
+    import re
+
+    from tests.conftest import IsolatedClient
+
+    config = type(
+        "Prod",
+        (ProductionConfig,),
+        {
+            "SECRET_KEY": "p" * 40,
+            "SQLALCHEMY_DATABASE_URI": database_uri,
+            "INSTANCE_DIR": str(tmp_path),
+            "RATELIMIT_ENABLED": False,  # the limiter is shared by every app in the process
+        },
+    )
+    app = create_app(config)
+    app.test_client_class = IsolatedClient
+    user = factories.user("officer")
+    db.session.commit()
+    client = app.test_client()
+    shown = client.get("/login", base_url="https://crm.example")
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', shown.text).group(1)
+    response = client.post(
+        "/login",
+        base_url="https://crm.example",
+        headers={"Referer": "https://crm.example/login"},
+        data={"csrf_token": token, "email": user.email, "password": PASSWORD, "remember": "y"},
+    )
+    assert response.status_code == 302
+    cookies = response.headers.getlist("Set-Cookie")
+    assert {c.split("=", 1)[0] for c in cookies} >= {"session", "remember_token"}
+    for cookie in cookies:
+        assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie, cookie
 
 
 def test_unknown_page_and_wrong_method_get_friendly_pages(client):

@@ -6,6 +6,7 @@ from functools import cache
 from flask import current_app, render_template, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, update
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from crm.audit.services import current_actor, record, snapshot
@@ -191,20 +192,28 @@ def request_password_reset(email: str) -> None:
         "auth.reset_password", token=token
     )
     minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
-    queue_email(
-        user.email,
-        "Reset your password",
-        render_template("auth/email/reset.txt", link=link, minutes=minutes),
-        kind="password_reset",
-        key=f"password-reset:{user.id}:{token}",
-    )
-    record(
-        "reset-requested",
-        "user",
-        user.id,
-        f"Password reset requested for {user.email}",
-        organisation_id=user.organisation_id,
-    )
+    # Asked twice within one second (a double click), the token and so the message are the same
+    # ones, already queued: the unique Message-ID refuses the second, and that is the answer
+    # (not a 500, which would also tell that the account exists).
+    try:
+        with db.session.begin_nested():
+            queue_email(
+                user.email,
+                "Reset your password",
+                render_template("auth/email/reset.txt", link=link, minutes=minutes),
+                kind="password_reset",
+                key=f"password-reset:{user.id}:{token}",
+            )
+            record(
+                "reset-requested",
+                "user",
+                user.id,
+                f"Password reset requested for {user.email}",
+                organisation_id=user.organisation_id,
+            )
+            db.session.flush()
+    except IntegrityError:
+        return
 
 
 def user_for_reset_token(token: str) -> User | None:

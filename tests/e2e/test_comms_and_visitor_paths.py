@@ -59,7 +59,12 @@ def _press_list():
         person = factories.person(None, email=email, first_name=first)
         db.session.flush()
         consent.record_consent(
-            person, "press_releases", True, basis="legitimate_interest", source="test"
+            person,
+            "press_releases",
+            True,
+            basis="consent",
+            source="press sign-up form",
+            wording_version="press-2026-1",
         )
         people.append(person)
     audience_services.add_people(audience, [p.id for p in people])
