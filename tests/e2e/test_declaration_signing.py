@@ -15,8 +15,7 @@ if not os.path.exists(CHROMIUM):
         allow_module_level=True,
     )
 
-from axe_playwright_python.sync_playwright import Axe  # noqa: E402
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
+from playwright.sync_api import expect  # noqa: E402
 
 from crm.declarations.models import (  # noqa: E402
     Declaration,
@@ -27,26 +26,6 @@ from crm.declarations.models import (  # noqa: E402
 from crm.extensions import db  # noqa: E402
 from crm.mailings import worker  # noqa: E402
 from crm.members.normalise import email_key  # noqa: E402
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-BLOCKING = ("serious", "critical")
-
-
-@pytest.fixture
-def browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def _declaration() -> Declaration:
@@ -95,29 +74,15 @@ def _count(page) -> int:
     return int(page.locator(".declaration-count strong").first.inner_text().strip())
 
 
-def _axe(page, name: str, results: dict) -> None:
-    """Run axe on the page; keep the serious and critical violations."""
-    report = Axe().run(page)
-    violations = report.response["violations"]
-    counts = {impact: 0 for impact in ("minor", "moderate", "serious", "critical")}
-    for violation in violations:
-        counts[violation.get("impact") or "minor"] += 1
-    print(f"axe {name}: {counts} ({len(report.response['passes'])} rules passed)")
-    results[name] = [
-        (v["id"], v["impact"], v["help"]) for v in violations if v.get("impact") in BLOCKING
-    ]
-
-
-def test_visitor_signs_confirms_and_is_counted(live_server, browser, smtp_server, app):
+def test_visitor_signs_confirms_and_is_counted(live_server, chromium, axe, smtp_server, app):
     declaration = _declaration()
-    axe_results: dict[str, list] = {}
-    page = browser.new_page()
+    page = chromium.new_page()
 
     page.goto(f"{live_server}/declarations/{declaration.slug}")
     expect(page.get_by_role("heading", level=1)).to_have_text("Fair Play Online Declaration")
     before = _count(page)
     assert before == 2
-    _axe(page, "declaration page", axe_results)
+    axe.check(page, "declaration page")
 
     page.get_by_role("textbox", name="First name", exact=True).fill("Nadia")
     page.get_by_role("textbox", name="Last name", exact=True).fill("Visser")
@@ -142,7 +107,7 @@ def test_visitor_signs_confirms_and_is_counted(live_server, browser, smtp_server
     page.goto(link)
     button = page.get_by_role("button", name="Confirm my signature")
     expect(button).to_be_visible()
-    _axe(page, "confirmation page", axe_results)
+    axe.check(page, "confirmation page")
     button.click()
     expect(page.get_by_text("your signature is confirmed")).to_be_visible()
     assert _count(page) == before + 1
@@ -154,23 +119,23 @@ def test_visitor_signs_confirms_and_is_counted(live_server, browser, smtp_server
     expect(page.get_by_text("Nadia Visser")).to_be_visible()
     expect(page.get_by_text("Earlier Signer0")).to_be_visible()
     assert page.get_by_text("Earlier Signer1").count() == 0  # did not agree to be listed
-    _axe(page, "signatories page", axe_results)
+    axe.check(page, "signatories page")
 
     db.session.expire_all()
     signature = db.session.scalar(
         db.select(Signature).where(Signature.email_key == "nadia.visser@indie-label.example")
     )
     assert signature.status == "confirmed"
-    assert {name: v for name, v in axe_results.items() if v} == {}
+    axe.assert_clean()
 
 
-def test_embedded_form_too_quick_then_signed(live_app, live_server, browser, smtp_server, app):
+def test_embedded_form_too_quick_then_signed(live_app, live_server, chromium, smtp_server, app):
     """The embed posts to its own endpoint (no CSRF token, a short-lived stamp instead); a
     submission faster than the least fill time is shown again with a message, not dropped."""
     # Stamps count whole seconds: a margin well above the time the browser takes to fill.
     live_app.config["SIGNATURE_MIN_FILL_SECONDS"] = 3
     declaration = _declaration()
-    page = browser.new_page()
+    page = chromium.new_page()
     page.goto(f"{live_server}/declarations/{declaration.slug}/embed")
     page.get_by_role("textbox", name="First name", exact=True).fill("Jonas")
     page.get_by_role("textbox", name="Last name", exact=True).fill("Berg")
