@@ -418,3 +418,24 @@ def test_password_reset_is_rate_limited(make_limited_app):
         ]
     assert codes == [302, 302, 429]
     assert token_codes == [400, 400, 429]
+
+
+def test_an_account_in_the_action_log_is_deactivated_not_deleted(client, login_as):
+    """Deleting it would drop it from the participants of the actions it took part in."""
+    from datetime import date
+
+    from crm.policy.models import Action, ActionParticipant
+
+    login_as("admin")
+    officer = factories.user("officer")
+    action = Action(kind="meeting", occurred_on=date(2026, 3, 2), title="Meeting at the EP")
+    action.participants.append(ActionParticipant(user_id=officer.id))
+    db.session.add(action)
+    db.session.commit()
+    response = client.post(f"/users/{officer.id}/delete", follow_redirects=True)
+    assert "took part in 1 logged action(s): deactivate it instead" in response.get_data(
+        as_text=True
+    )
+    db.session.expire_all()
+    assert db.session.get(User, officer.id) is not None
+    assert db.session.scalar(db.select(ActionParticipant.user_id)) == officer.id

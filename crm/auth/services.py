@@ -5,7 +5,7 @@ from functools import cache
 
 from flask import current_app, render_template, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -128,7 +128,21 @@ def set_password(user: User, password: str) -> None:
 
 
 def delete_user(user: User) -> None:
-    """Delete an account; the audit trail keeps what it was."""
+    """Delete an account; the audit trail keeps what it was. An account that took part in
+    logged actions is refused: deleting it would take it out of those actions' participants
+    (the rows go with the account), so the log would no longer say who was there."""
+    from crm.policy.models import ActionParticipant  # policy imports auth
+
+    taken_part = db.session.scalar(
+        select(func.count()).select_from(ActionParticipant).where(
+            ActionParticipant.user_id == user.id
+        )
+    )
+    if taken_part:
+        raise AccountError(
+            f"This account took part in {taken_part} logged action(s): deactivate it instead "
+            "(untick Active), so the action log keeps who was there."
+        )
     record(
         "delete",
         "user",

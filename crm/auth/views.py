@@ -191,7 +191,11 @@ def delete_user(user_id: int):
     if user.id == current_user.id:
         abort(400, "You cannot delete your own account.")
     if DeleteForm().validate_on_submit():
-        services.delete_user(user)
+        try:
+            services.delete_user(user)
+        except services.AccountError as refused:
+            flash(str(refused), "danger")
+            return redirect(url_for("auth.edit_user", user_id=user.id))
         db.session.commit()
         flash("Account deleted.", "success")
     return redirect(url_for("auth.users"))
