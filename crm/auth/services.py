@@ -134,9 +134,9 @@ def delete_user(user: User) -> None:
     from crm.policy.models import ActionParticipant  # policy imports auth
 
     taken_part = db.session.scalar(
-        select(func.count()).select_from(ActionParticipant).where(
-            ActionParticipant.user_id == user.id
-        )
+        select(func.count())
+        .select_from(ActionParticipant)
+        .where(ActionParticipant.user_id == user.id)
     )
     if taken_part:
         raise AccountError(
