@@ -4,9 +4,9 @@ always leaves PostgreSQL and Redis running (other engineers and CI use them)."""
 
 import http.cookiejar
 import os
+import signal
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.parse
@@ -53,8 +53,8 @@ def bench_signing(database: str):
 
 
 class Server:
-    """bench_signing.Gunicorn serving bench_app() with the given config class, its stderr kept
-    in bench/results/NAME.log (a pipe nobody reads would fill and stall the workers)."""
+    """bench_signing.Gunicorn serving bench_app() with the given config class; its log (a file
+    gunicorn writes, never a pipe nobody reads) is copied to bench/results/NAME.log on exit."""
 
     def __init__(self, module, config_ref: str, name: str, database_url: str):
         RESULTS.mkdir(parents=True, exist_ok=True)
@@ -67,21 +67,22 @@ class Server:
         }
         self.gunicorn = module.Gunicorn("bench.bench_signing:bench_app()", env)
         self.port = self.gunicorn.port
-        self._drain = threading.Thread(target=self._copy_stderr, daemon=True)
-        self._drain.start()
-
-    def _copy_stderr(self):
-        with open(self.log_path, "w") as log:
-            for line in self.gunicorn.process.stderr:
-                log.write(line)
 
     def __enter__(self):
         self.gunicorn.__enter__()
         return self
 
     def __exit__(self, *exc):
+        # Gunicorn.__exit__ closes its log file: keep a copy for log_count() first.
+        self.gunicorn.process.send_signal(signal.SIGTERM)
+        try:
+            self.gunicorn.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.gunicorn.process.kill()
+        self.gunicorn.log.flush()
+        self.gunicorn.log.seek(0)
+        self.log_path.write_text(self.gunicorn.log.read())
         self.gunicorn.__exit__(*exc)
-        self._drain.join(timeout=5)
 
     def log_count(self, text: str) -> int:
         return self.log_path.read_text(errors="replace").count(text)
