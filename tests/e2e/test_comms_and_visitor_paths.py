@@ -132,6 +132,14 @@ def test_comms_sends_a_press_release_and_a_reader_unsubscribes(
     assert _drain(live_app) == 2
     db.session.expire_all()
     assert db.session.get(Mailing, mailing.id).status == "sent"
+    page.goto(f"{live_server}/mailings/{mailing.id}/report")
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    axe.check(page, "mailing report")
+    page.goto(f"{live_server}/mailings/audiences")
+    axe.check(page, "audiences")
+    page.goto(f"{live_server}/mailings/audiences/{audience.id}")
+    expect(page.get_by_text("marta@press.example").first).to_be_visible()
+    axe.check(page, "audience page")
 
     sent = [m for m in _messages(folder) if m["To"] == marta.email]
     assert len(sent) == 1
@@ -159,6 +167,8 @@ def test_comms_sends_a_press_release_and_a_reader_unsubscribes(
     reader.get_by_role("button", name="Unsubscribe").click()
     expect(reader.get_by_role("heading", name="You are unsubscribed")).to_be_visible()
     axe.check(reader, "unsubscribed page")
+    reader.get_by_role("link", name="Manage your preferences").click()
+    axe.check(reader, "preference centre")
     db.session.expire_all()
     entry = db.session.scalar(select(Suppression))
     assert entry.email_key == marta.email and entry.reason == "unsubscribed"
