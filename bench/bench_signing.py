@@ -21,7 +21,7 @@ gunicorn runs both apps with the same settings, chosen for the 2 cores of the ma
 process per core (each has its own GIL) and 4 threads in each, so a request waiting on
 PostgreSQL lets another run.
 
-    .venv/bin/python bench/bench_signing.py [--duration 10] [--connections 8]
+    .venv/bin/python bench/bench_signing.py [--duration 10] [--connections 8] [--floor]
 
 Needs psql and wrk (Debian: apt-get install wrk) and PostgreSQL on 127.0.0.1:5432 (user postgres).
 """
@@ -88,6 +88,32 @@ def hello_app():
     @app.get("/")
     def hello():
         return "Hello"
+
+    return app
+
+
+def floor_app():
+    """gunicorn 'bench.bench_signing:floor_app()': for reference only, the least any Flask
+    endpoint that durably stores a posted signature can cost here: it reads three fields and
+    commits one row with SQLAlchemy Core (no validation, stamp, audit or confirmation mail)."""
+    from flask import Flask, redirect, request
+    from sqlalchemy import create_engine, text
+
+    app = Flask("floor")
+    engine = create_engine(
+        database_url(os.environ.get("BENCH_DATABASE_URL", f"{SERVER}/{DATABASE}")),
+        pool_pre_ping=True,
+    )
+    insert = text("INSERT INTO bench_floor (email, first_name, last_name) VALUES (:e, :f, :l)")
+
+    @app.post("/declarations/<slug>")
+    def sign(slug):
+        form = request.form
+        with engine.begin() as conn:
+            conn.execute(
+                insert, {"e": form["email"], "f": form["first_name"], "l": form["last_name"]}
+            )
+        return redirect(f"/declarations/{slug}/sent", 303)
 
     return app
 
@@ -236,6 +262,15 @@ def run_wrk(url: str, duration: int, connections: int, script: list[str], script
     }
 
 
+def _psql_in(url: str, sql: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(database_url(url))
+    with engine.begin() as conn:
+        conn.execute(text(sql))
+    engine.dispose()
+
+
 def count_rows(url: str) -> tuple[int, int]:
     """Signatures, and confirmation mails in the outbox."""
     from sqlalchemy import create_engine, text
@@ -254,6 +289,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="also measure floor_app(): a bare Flask endpoint committing one posted row",
+    )
     args = parser.parse_args()
     for tool in ("wrk", "psql"):
         if shutil.which(tool) is None:
@@ -287,6 +327,18 @@ def main() -> int:
         time.sleep(1)
     signatures, mails = count_rows(url)
     rows = signatures - rows_before
+    if args.floor:
+        _psql_in(
+            url,
+            "CREATE TABLE bench_floor (id serial PRIMARY KEY, email text UNIQUE, "
+            "first_name text, last_name text, created_at timestamptz DEFAULT now())",
+        )
+        with Gunicorn("bench.bench_signing:floor_app()", env) as server:
+            target = f"http://127.0.0.1:{server.port}/declarations/{SLUG}"
+            run_wrk(target, WARM_UP, args.connections, script, ["warm" + uuid.uuid4().hex[:8]])
+            results["floor"] = run_wrk(
+                target, args.duration, args.connections, script, [uuid.uuid4().hex[:8]]
+            )
 
     print(
         f"gunicorn {' '.join(GUNICORN)}; wrk -t 2 -c {args.connections} -d {args.duration}s "
@@ -296,6 +348,9 @@ def main() -> int:
     for name, r in results.items():
         print(f"{name:<10}{r['rps']:>10.1f}{r['p99_ms']:>10.1f}{r['total']:>10}{r['errors']:>8}")
     ratio = results["signing"]["rps"] / results["hello"]["rps"]
+    if "floor" in results:
+        floor = results["floor"]["rps"] / results["hello"]["rps"]
+        print(f"for reference, floor/hello: {floor:.3f}; signing/floor: {ratio / floor:.3f}")
     errors = results["hello"]["errors"] + results["signing"]["errors"]
     ok = results["signing"]["ok"]
     in_flight = rows - ok
