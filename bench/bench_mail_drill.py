@@ -52,7 +52,8 @@ from bench.mail_outbox import (  # noqa: E402
     reset,
     start_worker,
 )
-from bench.mail_sink import Sink, free_port, received_ids, sink_dir, tally  # noqa: E402
+from bench.mail_sink import Sink, received_ids, sink_dir, tally  # noqa: E402
+from bench.ports import free_port  # noqa: E402
 from config import database_url  # noqa: E402
 
 DATABASE = "bench_mail_drill"

@@ -32,7 +32,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -44,6 +43,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.ports import free_port, wait_for_port  # noqa: E402
 from config import ProductionConfig, database_url  # noqa: E402
 
 GOAL = 0.25
@@ -165,26 +165,9 @@ def prepare_database() -> tuple[str, str]:
     return url, stamp
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_for(port: int, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"gunicorn did not listen on port {port}")
-
-
 class Gunicorn:
     def __init__(self, target: str, env: dict):
-        self.port = _free_port()
+        self.port = free_port()
         # A file, not a pipe nobody reads: a full pipe would stall the workers' logging.
         self.log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed in __exit__)
         self.process = subprocess.Popen(
@@ -202,7 +185,7 @@ class Gunicorn:
         )
 
     def __enter__(self):
-        _wait_for(self.port)
+        wait_for_port(self.port, 30, what="no gunicorn")
         return self
 
     def __exit__(self, *exc):

@@ -10,32 +10,15 @@ writes per message, which the throughput bench measures against a sink that reco
 import os
 import re
 import signal
-import socket
 import subprocess
 import tempfile
-import time
 from collections import Counter
 from pathlib import Path
 
+from bench.ports import wait_for_port
+
 MARKER = "=====CRM-BENCH-SINK====="
 _MESSAGE_ID = re.compile(rb"(?mi)^Message-ID:[ \t]*(<[^>\r\n]+>)")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_port(port: int, timeout: float = 15) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on port {port}")
 
 
 class Sink:
@@ -53,7 +36,7 @@ class Sink:
             command += ["-D", str(self.dump), "-S", MARKER + "\\n"]
         command += [f"127.0.0.1:{self.port}", "1000"]
         self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
-        wait_for_port(self.port)
+        wait_for_port(self.port, 15, what="no smtp-sink")
         return self
 
     def kill(self) -> None:

@@ -16,7 +16,7 @@ from crm.members.normalise import email_key
 from tests import factories
 
 
-def make_declaration(slug="fair-deals", **fields) -> Declaration:
+def make_declaration(slug="fair-deals", title=None, body="We commit.", **fields) -> Declaration:
     """A declaration open since January 2026 with one English version."""
     declaration = Declaration(
         slug=slug,
@@ -26,7 +26,7 @@ def make_declaration(slug="fair-deals", **fields) -> Declaration:
     )
     version = DeclarationVersion(number=1)
     version.texts.append(
-        DeclarationText(language="en", title=f"Declaration {slug}", body="We commit.")
+        DeclarationText(language="en", title=title or f"Declaration {slug}", body=body)
     )
     declaration.versions.append(version)
     db.session.add(declaration)

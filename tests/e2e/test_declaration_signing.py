@@ -4,7 +4,6 @@ confirms from the emailed link and sees the count go up; axe checks each public 
 import os
 import re
 import time
-from datetime import UTC, date, datetime
 
 import pytest
 
@@ -18,53 +17,30 @@ if not os.path.exists(CHROMIUM):
 from playwright.sync_api import expect  # noqa: E402
 
 from crm.declarations.models import (  # noqa: E402
-    Declaration,
-    DeclarationText,
-    DeclarationVersion,
     Signature,
 )
 from crm.extensions import db  # noqa: E402
 from crm.mailings import worker  # noqa: E402
-from crm.members.normalise import email_key  # noqa: E402
+from tests.test_declarations_staff import make_declaration, make_signature  # noqa: E402
 
 
-def _declaration() -> Declaration:
+def _declaration():
     """An open declaration with two confirmed signatures already (one listed publicly)."""
-    declaration = Declaration(
-        slug="fair-play-online",
-        open_on=date(2026, 1, 1),
+    declaration = make_declaration(
+        "fair-play-online",
+        title="Fair Play Online Declaration",
+        body="We commit to **clear royalty statements** for every artist.",
         signer_kinds="both",
-        asked_fields=["organisation", "country"],
         list_publicly=True,
     )
-    version = DeclarationVersion(number=1)
-    version.texts.append(
-        DeclarationText(
-            language="en",
-            title="Fair Play Online Declaration",
-            body="We commit to **clear royalty statements** for every artist.",
-        )
-    )
-    declaration.versions.append(version)
-    db.session.add(declaration)
-    db.session.flush()
     for n, listed in enumerate((True, False)):
-        email = f"earlier{n}@signers.example"
-        db.session.add(
-            Signature(
-                declaration_id=declaration.id,
-                version_id=version.id,
-                email=email,
-                email_key=email_key(email),
-                first_name="Earlier",
-                last_name=f"Signer{n}",
-                signing_as="individual",
-                country="FR",
-                status="confirmed",
-                confirmed_at=datetime(2026, 2, 1, tzinfo=UTC),
-                moderation="not_needed",
-                list_publicly=listed,
-            )
+        make_signature(
+            declaration,
+            f"earlier{n}@signers.example",
+            first_name="Earlier",
+            last_name=f"Signer{n}",
+            country="FR",
+            list_publicly=listed,
         )
     db.session.commit()
     return declaration

@@ -20,9 +20,6 @@ from sqlalchemy import select  # noqa: E402
 from crm.awards.levels import seed_award_levels  # noqa: E402
 from crm.awards.models import AwardRegistration  # noqa: E402
 from crm.declarations.models import (  # noqa: E402
-    Declaration,
-    DeclarationText,
-    DeclarationVersion,
     Signature,
 )
 from crm.extensions import db  # noqa: E402
@@ -30,6 +27,7 @@ from crm.policy.models import Action  # noqa: E402
 from tests import factories  # noqa: E402
 from tests.conftest import PASSWORD  # noqa: E402
 from tests.e2e.conftest import sign_in  # noqa: E402
+from tests.test_declarations_staff import make_declaration  # noqa: E402
 
 
 def test_officer_logs_a_meeting_with_a_follow_up_and_completes_it(live_server, chromium, axe):
@@ -70,24 +68,14 @@ def test_officer_logs_a_meeting_with_a_follow_up_and_completes_it(live_server, c
     axe.assert_clean()
 
 
-def _open_declaration() -> Declaration:
-    declaration = Declaration(
-        slug="fair-digital-deals",
-        open_on=date(2026, 1, 1),
+def _open_declaration():
+    declaration = make_declaration(
+        "fair-digital-deals",
+        title="Fair Digital Deals Declaration",
+        body="We commit to **transparent accounting** for every artist we work with.",
         signer_kinds="both",
-        asked_fields=["organisation", "country"],
         list_publicly=True,
     )
-    version = DeclarationVersion(number=1)
-    version.texts.append(
-        DeclarationText(
-            language="en",
-            title="Fair Digital Deals Declaration",
-            body="We commit to **transparent accounting** for every artist we work with.",
-        )
-    )
-    declaration.versions.append(version)
-    db.session.add(declaration)
     db.session.commit()
     return declaration
 
