@@ -11,7 +11,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import MultiDict
 
@@ -41,6 +41,7 @@ from crm.mailings.audiences import (
 from crm.mailings.consent import PURPOSES
 from crm.members.forms import ConfirmForm
 from crm.members.models import Person
+from crm.members.people_search import find_people
 from crm.web import page_arg
 
 MANAGERS = (Role.ADMIN, Role.COMMS)
@@ -222,28 +223,6 @@ def _entries_page(audience: Audience):
     )
 
 
-def _search(q: str) -> list[Person]:
-    q = q.strip()[:100]
-    if len(q) < 2:
-        return []
-    like = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    return list(
-        db.session.scalars(
-            select(Person)
-            .where(
-                or_(
-                    Person.first_name.ilike(like, escape="\\"),
-                    Person.last_name.ilike(like, escape="\\"),
-                    Person.email_key.like(like.lower(), escape="\\"),
-                )
-            )
-            .options(joinedload(Person.organisation))
-            .order_by(Person.last_name, Person.first_name, Person.id)
-            .limit(SEARCH_LIMIT)
-        )
-    )
-
-
 def _show_audience(audience: Audience, entries_form=None, problems=None, status=200):
     purpose = _purpose()
     invalid = filters_problem(audience)
@@ -262,7 +241,7 @@ def _show_audience(audience: Audience, entries_form=None, problems=None, status=
             lines=describe(audience.filters, criteria_choices()),
             can_manage=manage,
             entries=_entries_page(audience) if static else None,
-            found=_search(request.args.get("q", "")) if static and manage else [],
+            found=find_people(request.args.get("q", ""), SEARCH_LIMIT) if static and manage else [],
             q=request.args.get("q", ""),
             entries_form=entries_form or EntriesForm(),
             remove_form=RemoveEntriesForm(),

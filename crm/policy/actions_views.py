@@ -15,13 +15,14 @@ from crm.extensions import db
 from crm.formutil import choices
 from crm.members.forms import ConfirmForm
 from crm.members.models import Organisation, Person
+from crm.members.people_search import escape_like, find_people
 from crm.policy import actions as services
 from crm.policy import bp
 from crm.policy.actions_forms import ActionForm
 from crm.policy.followups import open_followups
 from crm.policy.models import Action, ActionParticipant, Campaign, Dossier, Priority
 from crm.policy.services import PolicyError
-from crm.policy.viewutil import POLICY_EDITORS, POLICY_READERS, escape_like, form_error, id_arg
+from crm.policy.viewutil import POLICY_EDITORS, POLICY_READERS, form_error, id_arg
 from crm.policy.vocab import ACTION_KINDS
 
 SEARCH_LIMIT = 15
@@ -282,19 +283,7 @@ def participants_json():
         return jsonify(results=[])
     like = escape_like(q) + "%"
     results = []
-    people = db.session.scalars(
-        select(Person)
-        .where(
-            or_(
-                Person.first_name.ilike(like, escape="\\"),
-                Person.last_name.ilike(like, escape="\\"),
-                Person.email_key.like(like.lower(), escape="\\"),
-            )
-        )
-        .options(joinedload(Person.organisation))
-        .order_by(Person.last_name, Person.first_name, Person.id)
-        .limit(SEARCH_LIMIT)
-    )
+    people = find_people(q, SEARCH_LIMIT)
     for person in people:
         org = person.organisation.name if person.organisation else None
         results.append(

@@ -11,6 +11,7 @@ from crm.auth.decorators import roles_required
 from crm.extensions import db
 from crm.formutil import choices
 from crm.members.models import Organisation, Person
+from crm.members.people_search import escape_like
 from crm.members.vocab import COUNTRY_CHOICES, OrgKind
 from crm.policy import bp, vocab
 from crm.policy import services_stakeholders as services
@@ -21,7 +22,6 @@ from crm.policy.timeline import for_person, timeline_page
 from crm.policy.viewutil import (
     POLICY_EDITORS,
     POLICY_READERS,
-    escape_like,
     form_error,
     log_action_url,
 )

@@ -47,11 +47,6 @@ def id_arg(name: str) -> int | None:
     return None
 
 
-def escape_like(text: str) -> str:
-    """Text to match literally in a LIKE pattern written with escape="\\"."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def form_error(error, form) -> None:
     """Show a service's refusal on the field it names, or as a message."""
     field = getattr(form, error.field, None) if error.field else None
