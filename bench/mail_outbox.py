@@ -89,20 +89,13 @@ def prepare_database(database: str, recipients: int):
 
 
 def _seed(recipients: int) -> int:
-    """People at member labels, and a newsletter queued to each as scheduling would queue it."""
+    """People at member labels, and a newsletter queued to each with the rows scheduling writes."""
     from sqlalchemy import insert, select
 
     from crm.db import utcnow
     from crm.extensions import db
-    from crm.mailings.models import (
-        Delivery,
-        DeliveryStatus,
-        Mailing,
-        MailingKind,
-        MailingStatus,
-        Priority,
-    )
-    from crm.mailings.outbox import make_message_id
+    from crm.mailings.mailing_states import delivery_row
+    from crm.mailings.models import Delivery, Mailing, MailingKind, MailingStatus
     from crm.members.models import Organisation, Person
 
     countries = ("DE", "FR", "NL", "BE", "ES", "IT", "SE", "PL", "AT", "IE")
@@ -148,40 +141,18 @@ def _seed(recipients: int) -> int:
     db.session.flush()
     rows = db.session.execute(
         select(
-            Person.id,
+            Person.id.label("person_id"),
             Person.email,
             Person.email_key,
             Person.first_name,
             Person.last_name,
-            Organisation.name,
+            Organisation.name.label("organisation"),
             Organisation.country,
         )
         .join(Organisation, Person.organisation_id == Organisation.id)
         .order_by(Person.id)
     ).all()
-    deliveries = [
-        {
-            "created_at": now,
-            "kind": "mailing",
-            "priority": Priority.BULK,
-            "to_email": row.email,
-            "recipient_key": row.email_key,
-            "subject": mailing.subject,
-            "mailing_id": mailing.id,
-            "person_id": row.id,
-            "merge": {
-                "first_name": row.first_name,
-                "last_name": row.last_name,
-                "organisation": row.name,
-                "country": row.country,
-            },
-            "message_id": make_message_id(f"mailing:{mailing.id}:{row.email_key}"),
-            "status": DeliveryStatus.QUEUED,
-            "attempts": 0,
-            "next_attempt_at": now,
-        }
-        for row in rows
-    ]
+    deliveries = [delivery_row(mailing, row, now, now) for row in rows]
     db.session.execute(insert(Delivery), deliveries)
     db.session.commit()
     mailing_id = mailing.id

@@ -69,8 +69,9 @@ def _status_in(mailing_id: int, sources):
     return exists().where(Mailing.id == mailing_id, Mailing.status.in_(sources))
 
 
-def _row(mailing: Mailing, row, send_at: datetime, now: datetime) -> dict:
-    """The outbox row of one recipient, as the worker will render it."""
+def delivery_row(mailing: Mailing, row, send_at: datetime, now: datetime) -> dict:
+    """The outbox row of one recipient (a row of audiences.recipients()), as the worker will
+    render it."""
     return {
         "created_at": now,
         "kind": "mailing",
@@ -123,7 +124,7 @@ def _queue_recipients(mailing: Mailing, send_at: datetime, now: datetime) -> int
                 if not key or key in seen:
                     continue
                 seen.add(key)
-                rows.append(_row(mailing, row, send_at, now))
+                rows.append(delivery_row(mailing, row, send_at, now))
             if rows:
                 db.session.execute(insert(Delivery), rows)
                 total += len(rows)
