@@ -36,7 +36,14 @@ class Config:
     SQLALCHEMY_DATABASE_URI = database_url(
         os.environ.get("DATABASE_URL") or f"sqlite:///{_INSTANCE / 'crm.sqlite3'}"
     )
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    # A pooled connection idle this long is pinged before use (a firewall may have dropped it);
+    # one in steady use only if the server has closed it (a restart), which spares a busy
+    # request a round trip. One that breaks anyway answers that request 503 and is replaced
+    # (crm.db.ping_when_idle).
+    DATABASE_PING_AFTER_IDLE_SECONDS = float(
+        os.environ.get("DATABASE_PING_AFTER_IDLE_SECONDS", "2")
+    )
     INSTANCE_DIR = str(_INSTANCE)
 
     # Sessions and cookies: never readable from scripts, not sent cross-site on POST.
@@ -124,6 +131,11 @@ class Config:
     SIGN_RATE_LIMIT_IP = os.environ.get("SIGN_RATE_LIMIT_IP", "10 per minute;100 per hour")
     SIGN_RATE_LIMIT_DOMAIN = os.environ.get("SIGN_RATE_LIMIT_DOMAIN", "60 per minute")
     SIGNATURE_COUNT_CACHE_SECONDS = int(os.environ.get("SIGNATURE_COUNT_CACHE_SECONDS", "5"))
+    # A signing POST takes the declaration's settings from the process's copy, this young at
+    # most (edits in the same process drop it at once), and its signature id from a block of
+    # ids the process reserves this many at a time (PostgreSQL). See public_loading.py.
+    SIGNING_TARGET_CACHE_SECONDS = float(os.environ.get("SIGNING_TARGET_CACHE_SECONDS", "2"))
+    SIGNATURE_ID_BLOCK = int(os.environ.get("SIGNATURE_ID_BLOCK", "50"))
 
     # Retention (`crm retention`, run daily): unconfirmed signatures are deleted, the bodies of
     # finished mail blanked (the row stays for statistics), bounce reports deleted after so
@@ -153,6 +165,10 @@ class TestingConfig(Config):
     # Tests that check the fill time set it themselves; counts are read fresh.
     SIGNATURE_MIN_FILL_SECONDS = 0
     SIGNATURE_COUNT_CACHE_SECONDS = 0
+    # Every test empties the tables and restarts their ids: nothing may be kept between tests
+    # (the tests of these two set them).
+    SIGNING_TARGET_CACHE_SECONDS = 0
+    SIGNATURE_ID_BLOCK = 1
     # Hundreds of logins per run: a cheap hash keeps the suite fast. Never outside tests.
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # noqa: S105 (a method name, tests only)
 

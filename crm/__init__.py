@@ -6,6 +6,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import CONFIGS, require_real_secret
+from crm.session_cookies import ReusedSerializerSessionInterface
 
 
 def create_app(config_class: type | None = None) -> Flask:
@@ -31,6 +32,7 @@ def create_app(config_class: type | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     os.makedirs(app.instance_path, exist_ok=True)
 
+    app.session_interface = ReusedSerializerSessionInterface()
     register_extensions(app)
     from crm import web
 
@@ -46,9 +48,12 @@ def create_app(config_class: type | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
+    from crm.db import ping_when_idle
     from crm.extensions import bootstrap, csrf, db, limiter, login_manager, mail, migrate
 
     db.init_app(app)
+    with app.app_context():
+        ping_when_idle(db.engine, app.config["DATABASE_PING_AFTER_IDLE_SECONDS"])
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
     login_manager.init_app(app)
     mail.init_app(app)

@@ -1,11 +1,13 @@
 """Declarative base with a constraint naming convention, and small shared column helpers."""
 
+import select
+import time
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DisconnectionError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -76,3 +78,63 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def autocommit_engine():
+    """The app's engine (the same pool) with its connections in autocommit mode, for a hot path
+    whose write is a single statement: that statement is its own transaction, so there is no
+    BEGIN and COMMIT round trip. Check a connection out only for the statement, and never while
+    the request's session holds one: a request holding two would starve the pool under load."""
+    from flask import current_app
+
+    from crm.extensions import db  # extensions imports this module
+
+    state = current_app.extensions.setdefault("crm.autocommit_engine", {})
+    engine = state.get("engine")
+    if engine is None:
+        engine = state.setdefault(
+            "engine", db.engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
+    return engine
+
+
+def ping_when_idle(engine: Engine, idle_seconds: float) -> None:
+    """SQLAlchemy's pool_pre_ping without its round trip for connections in steady use.
+
+    A pooled connection is pinged before use if it sat idle over `idle_seconds` (a firewall may
+    have dropped it silently), or if its socket has something to read: an idle connection
+    receives nothing unless the server is ending it (a restart, pg_terminate_backend), so a
+    zero-timeout poll, no round trip, finds those. A failed ping makes the pool discard the
+    connection and take another (DisconnectionError is the checkout event's documented way to
+    say so). SQLite has nothing to ping."""
+    if engine.dialect.name == "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    @event.listens_for(engine, "checkin")
+    def _note_idle_since(dbapi_connection, record):
+        record.info["idle_since"] = _clock()  # from its opening, or its last use
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection, record, proxy):
+        idle_since = record.info.get("idle_since")
+        if (
+            idle_since is not None
+            and _clock() - idle_since < idle_seconds
+            and not _has_input(dbapi_connection)
+        ):
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            raise DisconnectionError(f"ping failed: {error}") from error
+
+
+_clock = time.monotonic  # a name of its own, for the tests to move it
+
+
+def _has_input(dbapi_connection) -> bool:
+    try:
+        return bool(select.select([dbapi_connection.fileno()], [], [], 0)[0])
+    except Exception:  # closed or unusable (the driver raises its own error): let the ping say
+        return True

@@ -1,6 +1,9 @@
 """The signing request itself: post/redirect/get to a "check your inbox" page that changes
 nothing, and a POST that costs a fixed, small number of SQL statements."""
 
+from contextlib import contextmanager
+
+import psycopg
 import pytest
 from sqlalchemy import event, func, select
 
@@ -45,27 +48,48 @@ def test_refused_forms_are_shown_again_not_redirected(client):
     assert _counts() == (0, 0)
 
 
-@pytest.fixture
-def statements(app):
-    """The SQL statements the app runs while the test watches."""
+@contextmanager
+def watching(engine):
+    """The SQL statements run while inside: through SQLAlchemy, and those the signing write
+    hands to the PostgreSQL driver itself (signature_writes.insert_committed)."""
     seen: list[str] = []
 
     def watch(conn, cursor, statement, parameters, context, executemany):
         seen.append(statement.split(None, 1)[0].upper())
 
+    real_execute = psycopg.Connection.execute
+
+    def driver_execute(self, query, *args, **kwargs):
+        seen.append(str(query).split(None, 1)[0].upper())
+        return real_execute(self, query, *args, **kwargs)
+
+    event.listen(engine, "before_cursor_execute", watch)
+    psycopg.Connection.execute = driver_execute
+    try:
+        yield seen
+    finally:
+        psycopg.Connection.execute = real_execute
+        event.remove(engine, "before_cursor_execute", watch)
+
+
+@pytest.fixture
+def statements(app):
+    """The SQL statements the app runs while the test watches."""
     with app.app_context():
         engine = db.engine
-    event.listen(engine, "before_cursor_execute", watch)
-    yield seen
-    event.remove(engine, "before_cursor_execute", watch)
+    with watching(engine) as seen:
+        yield seen
 
 
 def test_a_signing_post_reads_once_and_writes_three_rows(client, statements):
     """The busiest public request stays cheap: one read of the declaration, then the signature,
-    its audit entry and its confirmation mail; no read before the insert, no lazy loads."""
+    its audit entry and its confirmation mail; no read before the insert, no lazy loads. (The
+    tests keep no copy of the declaration and reserve one id at a time: see the next test.)"""
     make_open_declaration()
-    # PostgreSQL writes the three rows in one statement (data-modifying CTEs); SQLite in three.
-    writes = ["WITH"] if db.engine.dialect.name == "postgresql" else ["INSERT"] * 3
+    postgresql = db.engine.dialect.name == "postgresql"
+    # PostgreSQL writes the three rows in one statement (data-modifying CTEs), under an id taken
+    # from the sequence beforehand; SQLite writes them in three.
+    writes = ["SELECT", "WITH"] if postgresql else ["INSERT"] * 3
     statements.clear()
     assert client.post(PAGE, data=form()).status_code == 303
     assert statements == ["SELECT", *writes]
@@ -73,5 +97,33 @@ def test_a_signing_post_reads_once_and_writes_three_rows(client, statements):
     # resend updates nothing and no mail is queued.
     statements.clear()
     assert client.post(PAGE, data=form("ANA.signer@example.org")).status_code == 303
-    assert statements == ["SELECT", writes[0], "SELECT", "UPDATE"]
+    first_write = ["SELECT", "WITH"] if postgresql else ["INSERT"]
+    assert statements == ["SELECT", *first_write, "SELECT", "UPDATE"]
     assert _counts() == (1, 1)
+
+
+def test_with_the_copy_and_an_id_block_a_signature_is_one_statement(make_app):
+    """As configured outside tests: the process keeps the declaration for a moment and reserves
+    ids in blocks, so on PostgreSQL most signing requests run one statement, and it commits."""
+    app = make_app(SIGNING_TARGET_CACHE_SECONDS=60, SIGNATURE_ID_BLOCK=50)
+    with app.app_context():
+        make_open_declaration()
+        engine = db.engine
+        postgresql = engine.dialect.name == "postgresql"
+    with watching(engine) as seen:
+        client = app.test_client()
+        assert client.post(PAGE, data=form("first@example.org")).status_code == 303
+        first = list(seen)
+        seen.clear()
+        for n in range(3):
+            assert client.post(PAGE, data=form(f"more{n}@example.org")).status_code == 303
+    if postgresql:
+        assert first == ["SELECT", "SELECT", "WITH"]  # the declaration, a block of ids, the write
+        assert seen == ["WITH"] * 3
+    else:
+        assert first == ["SELECT", "INSERT", "INSERT", "INSERT"]
+        assert seen == ["INSERT"] * 9
+    with app.app_context():
+        assert _counts() == (4, 4)
+        ids = db.session.scalars(select(Signature.id).order_by(Signature.id)).all()
+        assert len(set(ids)) == 4

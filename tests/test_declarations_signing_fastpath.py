@@ -5,7 +5,7 @@ equal those record() and queue_email() write."""
 import random
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from crm.audit.models import AuditEvent
 from crm.audit.services import record
@@ -60,7 +60,7 @@ FIELDS = (
 def _both_ways(app, declaration, data):
     """(quick data or None, SignForm data or None) for one posted form."""
     with app.test_request_context(PAGE, method="POST", data=data):
-        _declaration, version, _reserved = signing_target(declaration.slug)
+        _declaration, version = signing_target(declaration.slug)
         text = text_for(version, "en")
         quick = public_views._quick_data(_declaration, text)
         form_ = public_views._form(_declaration, text, "en")
@@ -139,6 +139,18 @@ def test_the_signature_writes_the_audit_and_outbox_rows_the_services_would(app, 
             _columns(mail, skip=("id", "created_at", "next_attempt_at", "message_id")) == expected
         )
         assert mail.message_id == make_message_id(f"signature-confirm:{audit.entity_id}:1")
+        # Stored alike too: JSON null where the services write JSON null (the ORM reads both
+        # it and SQL NULL as None).
+        stored = text(
+            "SELECT CAST(before AS TEXT), CAST(after AS TEXT) FROM audit_event WHERE id = :id"
+        )
+        assert db.session.execute(stored, {"id": audit.id}).one() == tuple(
+            db.session.execute(stored, {"id": expected_audit.id}).one()
+        )
+        headers = text("SELECT CAST(headers AS TEXT) FROM delivery WHERE id = :id")
+        assert db.session.scalar(headers, {"id": mail.id}) == db.session.scalar(
+            headers, {"id": expected_mail.id}
+        )
         db.session.rollback()
     assert audit.summary == "Unconfirmed signature on fair-digital-deals (individual)"
     assert audit.actor == "system" and audit.actor_id is None

@@ -1,9 +1,10 @@
 """The database out of reach answers 503 "temporarily unavailable", never a 500: for visitors and
 signed-in staff, when the connection fails at checkout or during the commit. A connection that
-died in the pool (a PostgreSQL restart) is replaced unnoticed (pool_pre_ping)."""
+died in the pool (a PostgreSQL restart) is replaced unnoticed (crm.db.ping_when_idle)."""
 
 import os
 
+import psycopg
 import pytest
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -18,7 +19,7 @@ from tests.test_declarations_public import form, make_open_declaration
 
 UNREACHABLE = {
     "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://postgres@127.0.0.1:1/none",
-    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "connect_args": {"connect_timeout": 1}},
+    "SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"connect_timeout": 1}},
 }
 
 
@@ -49,9 +50,20 @@ def _lost_connection(*args, **kwargs):
     raise OperationalError("COMMIT", None, ConnectionError("server closed the connection"))
 
 
+def _driver_lost_connection(*args, **kwargs):
+    raise psycopg.OperationalError("server closed the connection unexpectedly")
+
+
+def _signing_write_fails(monkeypatch, session_error, driver_error) -> None:
+    """Make the signing POST's write fail where it happens: the session's commit (SQLite), or
+    the one statement PostgreSQL is handed directly (declarations.signature_writes)."""
+    monkeypatch.setattr(Session, "commit", session_error)
+    monkeypatch.setattr(psycopg.Connection, "execute", driver_error)
+
+
 def test_connection_lost_during_commit_is_503_and_nothing_is_kept(app, client, monkeypatch):
     make_open_declaration("commit-lost")
-    monkeypatch.setattr(Session, "commit", _lost_connection)
+    _signing_write_fails(monkeypatch, _lost_connection, _driver_lost_connection)
     response = client.post("/declarations/commit-lost", data=form())
     assert response.status_code == 503
     assert b"The database cannot be reached" in response.data
@@ -66,9 +78,12 @@ def test_a_database_bug_is_still_a_500_not_hidden_as_an_outage(app, make_app, mo
     def duplicate(*args, **kwargs):
         raise IntegrityError("INSERT", None, ValueError("duplicate key"))
 
+    def driver_duplicate(*args, **kwargs):
+        raise psycopg.errors.UniqueViolation("duplicate key value violates a unique constraint")
+
     production_like = make_app(PROPAGATE_EXCEPTIONS=False)
     make_open_declaration("integrity")
-    monkeypatch.setattr(Session, "commit", duplicate)
+    _signing_write_fails(monkeypatch, duplicate, driver_duplicate)
     response = production_like.test_client().post("/declarations/integrity", data=form())
     assert response.status_code == 500
     assert b"Something went wrong" in response.data
@@ -103,14 +118,16 @@ def test_connections_killed_by_a_restart_are_replaced_without_an_error(app, clie
     with outside.connect() as admin:
         killed = admin.execute(
             text(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                # As in a restart, the backends are gone before anyone reconnects.
+                "SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity "
                 "WHERE datname = current_database() AND pid <> pg_backend_pid()"
             )
         ).scalar_one()
     outside.dispose()
     assert killed >= 1
     db.session.remove()
-    # pool_pre_ping finds the dead connections at checkout and opens new ones.
+    # Used a moment ago, yet found dead at checkout (their sockets have the server's goodbye
+    # to read) and replaced by new ones.
     assert client.get("/declarations/restarted").status_code == 200
     assert client.post("/declarations/restarted", data=form()).status_code in (200, 303)
 

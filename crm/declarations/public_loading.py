@@ -1,15 +1,27 @@
 """Reading a declaration for its public pages. A page renders ORM objects; a signing POST, the
 busiest public request, needs only a few columns, read with one prebuilt Core query into plain
-tuples that sign() takes in place of the models (same attribute names)."""
+tuples that sign() takes in place of the models (same attribute names), and kept by the process
+for SIGNING_TARGET_CACHE_SECONDS (a second or two) so that most signing requests read nothing.
 
+What a kept copy may get wrong for those seconds is mostly what a visitor's open page gets
+wrong: the form stamp names the version of the text shown, and a stamp for a newer version than
+the copy's, or a copy saying "closed", makes the request read afresh; a change committed through
+the declaration services drops this process's copies at once. Other processes keep theirs up to
+their lifetime: for that moment they still take signatures at a slug just changed (allowed only
+before the first signature) and record a consent label edited in place on a version not yet
+signed as it was before the edit."""
+
+import threading
+import time
 from datetime import date
 from functools import cache
 from typing import NamedTuple
 
-from flask import abort
-from sqlalchemy import bindparam, func, select
-from sqlalchemy.orm import aliased, contains_eager
+from flask import abort, current_app, has_app_context
+from sqlalchemy import bindparam, event, func, select
+from sqlalchemy.orm import Session, aliased, contains_eager
 
+from crm.db import autocommit_engine
 from crm.declarations.models import Declaration, DeclarationText, DeclarationVersion
 from crm.extensions import db
 
@@ -66,14 +78,7 @@ def _page_statement():
 
 
 @cache
-def _signing_statement(dialect: str):
-    # On PostgreSQL the same round trip reserves the id of the signature about to be written, so
-    # that its confirmation mail (whose link names it) goes in the signature's own INSERT.
-    reserve = (
-        [select(func.nextval("signature_id_seq")).scalar_subquery().label("reserved_id")]
-        if dialect == "postgresql"
-        else []
-    )
+def _signing_statement():
     return (
         select(
             *(getattr(Declaration, name) for name in DeclarationRow._fields),
@@ -81,7 +86,6 @@ def _signing_statement(dialect: str):
             DeclarationText.language,
             DeclarationText.title,
             DeclarationText.consent_label,
-            *reserve,
         )
         .join(DeclarationVersion, DeclarationVersion.declaration_id == Declaration.id)
         .join(DeclarationText, DeclarationText.version_id == DeclarationVersion.id)
@@ -99,20 +103,74 @@ def page_objects(slug: str) -> tuple[Declaration, DeclarationVersion]:
     return version.declaration, version
 
 
-def signing_target(slug: str) -> tuple[DeclarationRow, VersionRow, int | None]:
-    """What a signing POST needs of the declaration and its current version (no text bodies),
-    in one Core query without ORM objects, and on PostgreSQL an id reserved for the signature
-    (None elsewhere); 404 without a version that has a text."""
+def signing_target(slug: str, fresh: bool = False) -> tuple[DeclarationRow, VersionRow]:
+    """What a signing POST needs of the declaration and its current version (no text bodies):
+    this process's copy if younger than SIGNING_TARGET_CACHE_SECONDS (unless `fresh`), else read
+    afresh with one Core query. 404 without a version that has a text."""
     if len(slug) > MAX_SLUG:
         abort(404)
-    connection = db.session.connection()
-    statement = _signing_statement(connection.dialect.name)
-    rows = connection.execute(statement, {"slug": slug}).all()
+    copies = _copies()
+    now = time.monotonic()
+    kept = None if fresh else copies.kept.get(slug)
+    if kept and kept[0] > now:
+        return kept[1], kept[2]
+    generation = copies.generation
+    # Outside the session: the write takes a connection next (see crm.db.autocommit_engine).
+    with autocommit_engine().connect() as connection:
+        rows = connection.execute(_signing_statement(), {"slug": slug}).all()
     if not rows:
+        copies.kept.pop(slug, None)
         abort(404)
     first = rows[0]
     width = len(DeclarationRow._fields)
     declaration = DeclarationRow(*first[:width])
     texts = tuple(TextRow(*row[width + 1 : width + 4]) for row in rows)
-    reserved = first[width + 4] if len(first) > width + 4 else None
-    return declaration, VersionRow(first[width], declaration.id, texts), reserved
+    version = VersionRow(first[width], declaration.id, texts)
+    ttl = current_app.config["SIGNING_TARGET_CACHE_SECONDS"]
+    if ttl > 0:
+        with copies.lock:
+            # A change committed while this read ran may be missing from it: keep it only if
+            # no change was committed since the read began.
+            if copies.generation == generation:
+                if len(copies.kept) >= _MOST_KEPT:
+                    copies.kept.clear()  # slugs are few; unknown ones are never kept (404)
+                copies.kept[slug] = (now + ttl, declaration, version)
+    return declaration, version
+
+
+def note_declaration_change() -> None:
+    """Called by the declaration services on every change (texts, dates, fields, slug): once the
+    session commits it, this process drops its copies."""
+    db.session.info["declarations_changed"] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_after_commit(session) -> None:
+    if session.info.pop("declarations_changed", False) and has_app_context():
+        forget_signing_targets()
+
+
+def forget_signing_targets() -> None:
+    """Drop this process's copies (other processes keep theirs at most their lifetime)."""
+    copies = _copies()
+    with copies.lock:
+        copies.generation += 1
+        copies.kept.clear()
+
+
+class _Copies:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.generation = 0
+        self.kept: dict[str, tuple[float, DeclarationRow, VersionRow]] = {}
+
+
+_MOST_KEPT = 256
+
+
+def _copies() -> _Copies:
+    # Per app: tests build several apps on databases of their own.
+    copies = current_app.extensions.get("crm.signing_targets")
+    if copies is None:
+        copies = current_app.extensions.setdefault("crm.signing_targets", _Copies())
+    return copies

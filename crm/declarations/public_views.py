@@ -252,7 +252,9 @@ def _show(slug: str, embed: bool, form: SignForm | None = None, notice=None, fre
 def _sent(slug: str, language: str, embed: bool):
     """303 to the "check your inbox" page: the same answer whatever happened (no leak)."""
     endpoint = "declarations.embed_sent" if embed else "declarations.sign_sent"
-    response = redirect(url_for(endpoint, slug=slug, lang=language), 303)
+    response = current_app.response_class(
+        status=303, headers={"Location": signing.known_path(endpoint, slug=slug, lang=language)}
+    )
     return _embeddable(response) if embed else response
 
 
@@ -279,17 +281,22 @@ def _submit(slug: str, embed: bool):
     """A posted signing form, from the page (its CSRF token already checked) or the embed; None
     when the declaration is not open (the page then shows why, without a form).
 
-    The busiest public request: it reads a few columns of the declaration (no ORM objects),
-    validates, writes the signature, its audit entry and its mail, and answers with a redirect,
-    rendering no page unless the form must be shown again."""
-    declaration, version, reserved = signing_target(slug)
-    language = _language(declaration, version, remember=not embed)
-    if not signing.is_open(declaration):
-        return None
-    if (request.form.get("website") or "").strip():
-        return _sent(slug, language, embed)  # the honeypot: same answer, nothing stored
+    The busiest public request: it takes a few columns of the declaration (no ORM objects, and
+    mostly this process's copy of them), validates, writes the signature, its audit entry and its
+    mail (on PostgreSQL in one statement), and answers with a redirect, rendering no page unless
+    the form must be shown again."""
+    declaration, version = signing_target(slug)
     max_age = current_app.config["SIGNATURE_STAMP_MAX_AGE"] if embed else None
     stamp = tokens.read_stamp(request.form.get("stamp"), declaration.id, max_age)
+    if (stamp is not None and stamp[1] > version.id) or not signing.is_open(declaration):
+        # The form showed a newer text than this process's copy, or the copy says closed (it
+        # may have reopened): decide on the declaration as it is now.
+        declaration, version = signing_target(slug, fresh=True)
+    if not signing.is_open(declaration):
+        return None
+    language = _language(declaration, version, remember=not embed)
+    if (request.form.get("website") or "").strip():
+        return _sent(slug, language, embed)  # the honeypot: same answer, nothing stored
     least = current_app.config["SIGNATURE_MIN_FILL_SECONDS"]
     if stamp is None:
         if embed:  # a genuine, recent stamp, but for another declaration
@@ -314,10 +321,7 @@ def _submit(slug: str, embed: bool):
             return _show(slug, embed, form)
         data = form.data
     # The version checked above is the one shown, so it is the one the signature records.
-    signing.sign(
-        declaration, data, request.remote_addr, language, version=version, reserved_id=reserved
-    )
-    db.session.commit()
+    signing.sign_and_commit(declaration, data, request.remote_addr, language, version=version)
     return _sent(slug, language, embed)
 
 

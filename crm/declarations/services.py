@@ -14,6 +14,7 @@ from crm.declarations.models import (
     DeclarationVersion,
     Signature,
 )
+from crm.declarations.public_loading import note_declaration_change
 from crm.extensions import db
 from crm.policy.models import Campaign
 from crm.policy.services import clean, unique_slug
@@ -133,6 +134,7 @@ def update_declaration(declaration: Declaration, data: dict) -> None:
     _apply(declaration, merged)
     declaration.slug = slug
     db.session.flush()
+    note_declaration_change()
     after = snapshot(declaration)
     if after != before:
         record(
@@ -233,6 +235,7 @@ def save_text(declaration: Declaration, language: str, data: dict) -> Declaratio
         db.session.flush()
         summary = f"Edited the {language} text of {declaration.slug} (version {version.number})"
         target = version
+    note_declaration_change()
     record(
         "update",
         "declaration",

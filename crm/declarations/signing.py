@@ -1,19 +1,18 @@
 """Public signing with double opt-in: sign() stores an unconfirmed signature and queues the
-confirmation mail in the same transaction; confirm() marks it confirmed from the emailed token.
-The caller (a view) commits once. Nothing here touches the directory (matching.py does)."""
+confirmation mail in the caller's transaction, sign_and_commit() (the signing POST) commits them
+before it returns; confirm() marks a signature confirmed from the emailed token (the caller
+commits). Nothing here touches the directory (matching.py does)."""
 
 import time
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import cache
 
-from flask import current_app, render_template, url_for
-from sqlalchemy import bindparam, func, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from flask import current_app, has_request_context, request, url_for
+from sqlalchemy import func, or_, select, update
 
-from crm.audit.models import AuditEvent
-from crm.audit.services import current_actor, record
+from crm.audit.services import record
 from crm.db import utcnow
+from crm.declarations import signature_writes as writes
 from crm.declarations import tokens
 from crm.declarations.matching import match_signature
 from crm.declarations.models import (
@@ -27,42 +26,13 @@ from crm.declarations.moderation import initial_moderation
 from crm.declarations.public_text import MAIL_LANGUAGES, words
 from crm.declarations.services import current_version, text_for
 from crm.extensions import db
-from crm.mailings.models import Delivery, DeliveryStatus, Priority
-from crm.mailings.outbox import make_message_id, queue_email
+from crm.mailings.outbox import queue_email
 from crm.members.normalise import email_key
 
 # Confirmation mails per signature (the first included), and the least time between two.
 MAX_CONFIRMATION_MAILS = 3
 RESEND_INTERVAL = timedelta(minutes=5)
 _FORM_TO_COLUMN = {"organisation": "organisation_name"}
-# Every column a new signature sets; those the declaration does not ask stay NULL.
-_NEW_COLUMNS = (
-    "declaration_id",
-    "version_id",
-    "created_at",
-    "email",
-    "email_key",
-    "first_name",
-    "last_name",
-    "signing_as",
-    "organisation_name",
-    "country",
-    "job_title",
-    "city",
-    "comment",
-    "language",
-    "list_publicly",
-    "consent_updates",
-    "consent_wording",
-    "status",
-    "moderation",
-    "match_status",
-    "confirmations_sent",
-    "confirmation_sent_at",
-)
-# INSERT ... ON CONFLICT DO NOTHING, in the dialects the CRM runs on.
-_UPSERT_INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
-_insert_statements: dict = {}
 
 
 @dataclass
@@ -107,23 +77,36 @@ def sign(
     ip: str | None,
     language: str,
     version: DeclarationVersion | None = None,
-    reserved_id: int | None = None,
 ) -> SignResult:
-    """Record a signature and queue its confirmation mail. The same email again creates nothing;
-    while still unconfirmed it resends the mail (throttled).
+    """Record a signature and queue its confirmation mail, in the caller's transaction. The
+    same email again creates nothing; while still unconfirmed it resends the mail (throttled).
 
-    A new signature costs three INSERTs (signature, audit entry, mail) and no read: the
-    signature's INSERT ... ON CONFLICT DO NOTHING lets the unique constraint decide, so two
+    The signature's INSERT ... ON CONFLICT DO NOTHING lets the unique constraint decide, so two
     requests racing with the same email never raise; the loser waits for the winner's commit,
-    inserts nothing and carries on with the winner's signature. Given `reserved_id` (a value of
-    the signature id sequence, on PostgreSQL), the three are one statement: the mail and the
-    audit entry are INSERT ... SELECT from the signature's, so they exist only if it does.
+    inserts nothing and carries on with the winner's signature.
 
     `form_data` has first_name, last_name, email, and as the declaration asks: signing_as,
     organisation, country, job_title, city, comment, list_publicly, consent_updates. `language`
     is the language the text was shown in (its text, title and consent label are the ones kept),
     `version` the version shown (by default the current one): the signature records that one.
     `ip` is logged at debug level only, never stored."""
+    return _sign(declaration, form_data, ip, language, version, commit=False)
+
+
+def sign_and_commit(
+    declaration: Declaration,
+    form_data: dict,
+    ip: str | None,
+    language: str,
+    version: DeclarationVersion | None = None,
+) -> SignResult:
+    """sign(), committed before it returns: the signing POST. On PostgreSQL a new signature is
+    one statement outside any transaction (signature_writes.insert_committed), the cheapest
+    durable write there is for the busiest public request."""
+    return _sign(declaration, form_data, ip, language, version, commit=True)
+
+
+def _sign(declaration, form_data, ip, language, version, commit: bool) -> SignResult:
     key = email_key(form_data.get("email"))
     if not key:
         raise ValueError("an email is required")
@@ -131,167 +114,56 @@ def sign(
         version = current_version(declaration)
     values = _signature_values(declaration, version, form_data, key, language)
     summary = f"Unconfirmed signature on {declaration.slug} ({values['signing_as']})"
-    connection = db.session.connection()
-    for _attempt in range(2):
-        if reserved_id is not None and connection.dialect.name == "postgresql":
-            values["id"] = reserved_id
-            rows = {
-                **values,
-                **_audit_row(reserved_id, summary, prefix="audit_"),
-                **_mail_row({**values, "id": reserved_id}, version, declaration.slug, "mail_"),
-            }
-            signature_id = connection.execute(_all_in_one_statement(), rows).scalar()
-            reserved_id = None  # a second attempt takes a fresh id
+    one_statement = commit and db.engine.dialect.name == "postgresql"
+    for _attempt in range(3):
+        if one_statement:
+            signature_id = _insert_committed(values, summary, version, declaration.slug)
         else:
-            values.pop("id", None)
-            signature_id = connection.execute(_insert_statement(), values).scalar()
+            signature_id = writes.insert_signature(values)
             if signature_id is not None:
-                connection.execute(_audit_insert(), _audit_row(signature_id, summary))
-                connection.execute(
-                    _mail_insert(),
+                writes.insert_audit_and_mail(
+                    writes.audit_row(signature_id, summary),
                     _mail_row({**values, "id": signature_id}, version, declaration.slug),
                 )
         if signature_id is not None:
+            if commit and not one_statement:
+                db.session.commit()
             current_app.logger.debug(
                 "signature %s on %s from %s", signature_id, declaration.slug, ip
             )
             return SignResult(signature_id, created=True, mailed=True)
         existing = _find(declaration.id, key)
         if existing is not None:
-            return SignResult(existing.id, created=False, mailed=resend_confirmation(existing))
+            result = SignResult(existing.id, created=False, mailed=resend_confirmation(existing))
+            if commit:
+                db.session.commit()
+            return result
         # The row that refused ours was deleted meanwhile: try the insert once more.
     raise RuntimeError(f"a signature on {declaration.slug} was neither inserted nor found")
 
 
-def _insert_statement():
-    """INSERT ... ON CONFLICT (declaration, email) DO NOTHING RETURNING id: None when this email
-    has signed this declaration already. Built once per dialect (building it costs more than
-    running it)."""
-    dialect = db.session.get_bind().dialect.name
-    statement = _insert_statements.get(dialect)
-    if statement is None:
-        table = Signature.__table__
-        statement = (
-            _UPSERT_INSERT[dialect](table)
-            .values({name: bindparam(name) for name in _NEW_COLUMNS})
-            .on_conflict_do_nothing(index_elements=["declaration_id", "email_key"])
-            .returning(table.c.id)
-        )
-        _insert_statements[dialect] = statement
-    return statement
+def _insert_committed(values: dict, summary: str, version, slug: str) -> int | None:
+    """The new signature, its audit entry and its mail in one committed statement, under an id
+    reserved beforehand (the mail's link names it); None if the email had signed already."""
+    audit = writes.audit_row(None, summary)
+    if db.session().in_transaction():
+        # Loading a signed-in user (the audit's actor) or an earlier read took a connection:
+        # give it back first, so that a request never holds two (a busy pool would run dry).
+        db.session.commit()
+    ids = writes.id_blocks()
+    for _attempt in range(2):
+        reserved = ids.take()
+        try:
+            return writes.insert_committed(
+                reserved, values, audit, _mail_row({**values, "id": reserved}, version, slug)
+            )
+        except writes.DuplicateId:
+            ids.discard()  # the sequence went back (a restore): reserve afresh
+    raise RuntimeError("no free signature id after reserving a fresh block")
 
 
-# The audit entry and the outbox row of a new signature, written with Core: the same rows
-# crm.audit.services.record() and crm.mailings.outbox.queue_email() would add through the ORM
-# (whose flush costs more than the rest of the request's writes together).
-_AUDIT_COLUMNS = (
-    "created_at",
-    "actor_id",
-    "actor",
-    "action",
-    "entity_type",
-    "entity_id",
-    "organisation_id",
-    "summary",
-    "before",
-    "after",
-)
-_MAIL_COLUMNS = (
-    "created_at",
-    "kind",
-    "priority",
-    "to_email",
-    "subject",
-    "text_body",
-    "html_body",
-    "headers",
-    "message_id",
-    "status",
-    "attempts",
-    "next_attempt_at",
-)
-
-
-def _audit_row(signature_id: int, summary: str, prefix: str = "") -> dict:
-    actor_id, actor = current_actor()
-    row = {
-        "created_at": utcnow(),
-        "actor_id": actor_id,
-        "actor": actor,
-        "action": "create",
-        "entity_type": "signature",
-        "entity_id": signature_id,
-        "organisation_id": None,
-        "summary": summary[:300],
-        "before": None,
-        "after": None,
-    }
-    return {prefix + name: value for name, value in row.items()} if prefix else row
-
-
-def _mail_row(signature: dict, version, slug: str, prefix: str = "") -> dict:
-    to_email, subject, body, key = _confirmation_mail(signature, version, slug)
-    now = utcnow()
-    row = {
-        "created_at": now,
-        "kind": "signature-confirm",
-        "priority": Priority.TRANSACTIONAL,
-        "to_email": to_email,
-        "subject": subject,
-        "text_body": body,
-        "html_body": None,
-        "headers": None,
-        "message_id": make_message_id(key),
-        "status": DeliveryStatus.QUEUED.value,
-        "attempts": 0,
-        "next_attempt_at": now,
-    }
-    return {prefix + name: value for name, value in row.items()} if prefix else row
-
-
-@cache
-def _audit_insert():
-    table = AuditEvent.__table__
-    return insert(table).values({name: bindparam(name) for name in _AUDIT_COLUMNS})
-
-
-@cache
-def _mail_insert():
-    table = Delivery.__table__
-    return insert(table).values({name: bindparam(name) for name in _MAIL_COLUMNS})
-
-
-@cache
-def _all_in_one_statement():
-    """PostgreSQL: the signature (id given), its audit entry and its mail in one statement,
-    RETURNING the signature id, or no row when the email had signed already (nothing written).
-    Data-modifying CTEs run once and in full whether or not the outer query reads them."""
-    signature = Signature.__table__
-    new = (
-        postgresql.insert(signature)
-        .values({name: bindparam(name) for name in ("id", *_NEW_COLUMNS)})
-        .on_conflict_do_nothing(index_elements=["declaration_id", "email_key"])
-        .returning(signature.c.id)
-        .cte("new_signature")
-    )
-
-    def copied(table, prefix: str, columns: tuple[str, ...]):
-        return insert(table).from_select(
-            columns,
-            select(
-                *(
-                    new.c.id
-                    if (table is AuditEvent.__table__ and name == "entity_id")
-                    else bindparam(prefix + name, type_=table.c[name].type)
-                    for name in columns
-                )
-            ).select_from(new),
-            include_defaults=False,
-        )
-
-    audit = copied(AuditEvent.__table__, "audit_", _AUDIT_COLUMNS).cte("new_audit")
-    mail = copied(Delivery.__table__, "mail_", _MAIL_COLUMNS).cte("new_mail")
-    return select(new.c.id).add_cte(audit, mail)
+def _mail_row(signature: dict, version, slug: str) -> dict:
+    return writes.mail_row(*_confirmation_mail(signature, version, slug))
 
 
 def _signature_values(declaration, version, form_data: dict, key: str, language: str) -> dict:
@@ -304,7 +176,7 @@ def _signature_values(declaration, version, form_data: dict, key: str, language:
     if signing_as not in ("organisation", "individual"):
         signing_as = "individual"
     now = utcnow()
-    values = dict.fromkeys(_NEW_COLUMNS)
+    values = dict.fromkeys(writes.SIGNATURE_COLUMNS)
     values.update(
         declaration_id=declaration.id,
         version_id=version.id,
@@ -347,15 +219,16 @@ def _confirmation_mail(signature: dict, version, slug: str) -> tuple[str, str, s
     language = signature["language"] if signature["language"] in MAIL_LANGUAGES else "en"
     version_text = text_for(version, signature["language"]) or version.texts[0]
     token = tokens.make_confirm_token(signature["id"], signature["email_key"])
-    link = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for(
-        "declarations.confirm_signature", slug=slug, token=token
-    )
+    before, _slot, after = known_path(
+        "declarations.confirm_signature", slug=slug, token=_LINK_SLOT
+    ).rpartition(_LINK_SLOT)
+    link = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + before + token + after
     days = current_app.config["SIGNATURE_CONFIRM_MAX_AGE"] // 86400
     return (
         signature["email"],
         words(language)["mail_subject"].format(title=version_text.title),
-        render_template(
-            f"declarations/email/confirm_{language}.txt",
+        # The template alone, without the page context processors (a mail needs none of them).
+        current_app.jinja_env.get_template(f"declarations/email/confirm_{language}.txt").render(
             signature=signature,  # the templates read signature.first_name
             title=version_text.title,
             link=link,
@@ -363,6 +236,24 @@ def _confirmation_mail(signature: dict, version, slug: str) -> tuple[str, str, s
         ),
         f"signature-confirm:{signature['id']}:{signature['confirmations_sent']}",
     )
+
+
+_LINK_SLOT = "LINK-SLOT"  # URL-safe, as tokens are: url_for leaves both as they are
+
+
+def known_path(endpoint: str, **values) -> str:
+    """url_for(endpoint, **values), remembered by the app: the signing request builds the same
+    few paths (a declaration's, in a handful of languages) thousands of times. Only for values
+    from a small, known set (slugs of existing declarations, their languages, a placeholder)."""
+    paths = current_app.extensions.setdefault("crm.declaration_paths", {})
+    root = request.script_root if has_request_context() else ""
+    key = (root, endpoint, *sorted(values.items()))
+    path = paths.get(key)
+    if path is None:
+        if len(paths) >= 4096:
+            paths.clear()
+        path = paths[key] = url_for(endpoint, **values)
+    return path
 
 
 def resend_confirmation(signature: Signature) -> bool:

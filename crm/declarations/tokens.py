@@ -2,6 +2,7 @@
 
 import hashlib
 import time
+from functools import lru_cache
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -11,7 +12,13 @@ FORM_SALT = "signature-form-stamp"
 
 
 def _serializer(salt: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
+    return _serializer_for(current_app.config["SECRET_KEY"], salt)
+
+
+@lru_cache(maxsize=16)
+def _serializer_for(secret_key: str, salt: str) -> URLSafeTimedSerializer:
+    # Building a serializer (its key derivation included) costs more than using it.
+    return URLSafeTimedSerializer(secret_key, salt=salt)
 
 
 def _email_tag(email_key: str) -> str:
