@@ -16,6 +16,7 @@ from crm.db import conflict_raises, utcnow
 from crm.extensions import db
 from crm.mailings.outbox import queue_email
 from crm.members.models import Organisation
+from crm.signed import timed_serializer
 
 MIN_PASSWORD_LENGTH = 12
 
@@ -193,7 +194,7 @@ def authenticate(email: str, password: str) -> User | None:
 
 
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="password-reset")
+    return timed_serializer("password-reset")
 
 
 def request_password_reset(email: str) -> None:

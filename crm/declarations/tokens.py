@@ -2,23 +2,18 @@
 
 import hashlib
 import time
-from functools import lru_cache
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from crm.signed import timed_serializer
 
 CONFIRM_SALT = "signature-confirm"
 FORM_SALT = "signature-form-stamp"
 
 
 def _serializer(salt: str) -> URLSafeTimedSerializer:
-    return _serializer_for(current_app.config["SECRET_KEY"], salt)
-
-
-@lru_cache(maxsize=16)
-def _serializer_for(secret_key: str, salt: str) -> URLSafeTimedSerializer:
-    # Building a serializer (its key derivation included) costs more than using it.
-    return URLSafeTimedSerializer(secret_key, salt=salt)
+    return timed_serializer(salt)
 
 
 def _email_tag(email_key: str) -> str:

@@ -4,24 +4,17 @@ They never expire: RFC 8058 asks that a List-Unsubscribe link keep working, and 
 read a year later must still let its reader leave. They carry no address in clear text.
 """
 
-from functools import lru_cache
-
 from flask import current_app, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
+
+from crm.signed import serializer
 
 UNSUBSCRIBE_SALT = "mailing-unsubscribe"
 WEB_VERSION_SALT = "mailing-web-version"
 
 
 def _serializer(salt: str) -> URLSafeSerializer:
-    return _cached_serializer(current_app.config["SECRET_KEY"], salt)
-
-
-@lru_cache(maxsize=16)
-def _cached_serializer(secret: str, salt: str) -> URLSafeSerializer:
-    # Building a serializer derives its key: once per secret and salt, not once per recipient
-    # of a 6,000-recipient mailing.
-    return URLSafeSerializer(secret, salt=salt)
+    return serializer(salt)
 
 
 def unsubscribe_token(email_key: str, purpose: str, mailing_id: int | None) -> str:
