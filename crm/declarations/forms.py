@@ -1,6 +1,5 @@
 """Forms of the declarations: the officers' settings and texts, the public signing form."""
 
-import email_validator
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -21,6 +20,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Numbe
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from crm.declarations.models import OPTIONAL_FIELDS
+from crm.email_check import email_problem
 from crm.formutil import choices
 from crm.members.vocab import COUNTRY_CHOICES
 from crm.policy.forms import SLUG, coerce_optional_int
@@ -134,14 +134,14 @@ class ConfirmForm(FlaskForm):
 # Building and validating a SignForm is a tenth of a signing request's CPU. A well-formed
 # submission is checked here against the very rules of SignForm; anything this check does not
 # clearly accept (an error, an odd value) goes to SignForm, which shows the errors. It may send
-# a valid form on to SignForm, never accept one SignForm would refuse.
+# a valid form on to SignForm, never accept one SignForm would refuse. (SignForm's Email() asks
+# email_validator with its defaults, no DNS: the question email_problem answers.)
 SIGN_FIELDS = frozenset(
     name for name, value in vars(SignForm).items() if isinstance(value, UnboundField)
 )
 _REQUIRED_LENGTHS = {"first_name": 100, "last_name": 100, "email": 254}
 _OPTIONAL_LENGTHS = {"organisation": 200, "job_title": 120, "city": 120, "comment": 1000}
 _COUNTRIES = frozenset(code for code, _name in COUNTRY_CHOICES)
-_EMAIL_CHECK = Email()
 
 
 def quick_sign_data(formdata, fields: frozenset) -> dict | None:
@@ -154,15 +154,7 @@ def quick_sign_data(formdata, fields: frozenset) -> dict | None:
         if not value or len(value) > most:
             return None
         data[name] = value
-    try:
-        email_validator.validate_email(
-            data["email"],
-            check_deliverability=_EMAIL_CHECK.check_deliverability,
-            test_environment=_EMAIL_CHECK.test_environment,
-            allow_smtputf8=_EMAIL_CHECK.allow_smtputf8,
-            allow_empty_local=_EMAIL_CHECK.allow_empty_local,
-        )
-    except email_validator.EmailNotValidError:
+    if email_problem(data["email"]) is not None:
         return None
     if "signing_as" in fields:
         data["signing_as"] = formdata.get("signing_as", "individual")

@@ -21,7 +21,7 @@ paused garbage collector.
     results.py   ImportResult, its errors and duplicates, and the plan's records
 """
 
-from crm.members.importing.cells import SIMPLE_EMAIL, email_problem, resolve_country
+from crm.members.importing.cells import resolve_country
 from crm.members.importing.checking import check
 from crm.members.importing.reading import COLUMNS, sniff_delimiter
 from crm.members.importing.results import Duplicate, ImportResult, RowError
@@ -30,12 +30,10 @@ from crm.members.importing.writing import run_import, write
 
 __all__ = [
     "COLUMNS",
-    "SIMPLE_EMAIL",
     "Duplicate",
     "ImportResult",
     "RowError",
     "check",
-    "email_problem",
     "resolve_country",
     "run_import",
     "sniff_delimiter",

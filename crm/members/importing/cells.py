@@ -5,8 +5,8 @@ websites, languages, phones and emails)."""
 import re
 
 import pycountry
-from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 
+from crm.email_check import email_problem
 from crm.members.importing.reading import COLUMNS, ORG, Column, header_key
 from crm.members.models import Organisation, Person
 from crm.members.vocab import (
@@ -26,12 +26,6 @@ BARE_DOMAIN = re.compile(r"^(?:www\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)+(?:/\S*)?$", re
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Anything a cell may have to be refused for: line breaks, control characters, U+FFFD.
 UNUSUAL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\ufffd]")
-# Plain ASCII addresses that email_validator accepts, checked without it because it costs ~35 µs
-# an address; anything else (IDN, quoting, special-use names, length limits) goes through it.
-SIMPLE_EMAIL = re.compile(
-    r"^[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*"
-    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
-)
 
 
 def _max_length(column: Column) -> int:
@@ -156,23 +150,6 @@ def check_cell(column: Column, raw: str) -> tuple[object, str | None]:
             return None, f"Unknown language '{value}': use one of {', '.join(LANGUAGES)}"
         return code, None
     return value, None  # association: resolved with the row's country
-
-
-def email_problem(value: str) -> str | None:
-    """Why email_validator (deliverability not checked) refuses an address, or None."""
-    if len(value) <= 254 and SIMPLE_EMAIL.match(value):
-        local, domain = value.rsplit("@", 1)
-        if (
-            len(local) <= 64
-            and "--" not in domain
-            and domain.rsplit(".", 1)[1].lower() not in SPECIAL_USE_DOMAIN_NAMES
-        ):
-            return None
-    try:
-        validate_email(value, check_deliverability=False)
-    except EmailNotValidError as error:
-        return str(error)
-    return None
 
 
 def _language(value: str) -> str | None:
