@@ -199,37 +199,46 @@ def register_input_guard(app: Flask) -> None:
         if "\x00" in request.path:
             abort(400, "The address contains a NUL character.")
         for source in (request.args, request.form):
-            for _, values in source.lists():
-                if any("\x00" in value for value in values):
-                    abort(400, "The request contains a NUL character, which no field accepts.")
+            for values in source.listvalues():
+                for value in values:
+                    if "\x00" in value:
+                        abort(400, "The request contains a NUL character, which no field accepts.")
 
 
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
+_ALWAYS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+    ("Content-Security-Policy", CSP),
+)
+_HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 
 
 def register_security_headers(app: Flask) -> None:
     @app.after_request
     def headers(response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
+        # Each header is added unless the view set its own (a view's CSP, say): the names
+        # present are read once, as werkzeug's setdefault would scan the headers for each.
+        present = {name.lower() for name, _value in response.headers.items()}
+        wanted = list(_ALWAYS)
         # A view that may be framed by any site (a declaration's embed) sets allow_framing and
         # its own CSP with frame-ancestors; no other page may be framed at all, not even by the
         # CRM itself (clickjacking), so both the CSP and the older header say so.
         if not getattr(response, "allow_framing", False):
-            response.headers.setdefault("X-Frame-Options", "DENY")
-        # No inline script anywhere; styles only from this site.
-        response.headers.setdefault("Content-Security-Policy", CSP)
+            wanted.append(("X-Frame-Options", "DENY"))
         # HSTS only over TLS (behind the proxy: X-Forwarded-Proto, trusted with PROXY_COUNT);
         # sent over plain http it would be ignored at best and lock out a test host at worst.
         if request.is_secure:
-            response.headers.setdefault(
-                "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
-            )
-        if request.endpoint and not request.endpoint.startswith(("static", "bootstrap")):
-            response.headers.setdefault("Cache-Control", "no-store")
+            wanted.append(_HSTS)
+        endpoint = request.endpoint
+        if endpoint and not endpoint.startswith(("static", "bootstrap")):
+            wanted.append(("Cache-Control", "no-store"))
+        for name, value in wanted:
+            if name.lower() not in present:
+                response.headers.add(name, value)
         return response
 
 

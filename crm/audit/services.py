@@ -4,8 +4,9 @@ from contextvars import ContextVar
 from datetime import date, datetime
 from decimal import Decimal
 
-from flask import has_request_context
+from flask import current_app, g, has_request_context, request, session
 from flask_login import current_user
+from flask_login.config import COOKIE_NAME as REMEMBER_COOKIE
 from sqlalchemy import inspect
 
 from crm.audit.models import AuditEvent
@@ -38,9 +39,24 @@ def snapshot(obj, exclude: tuple[str, ...] = ()) -> dict:
 
 
 def current_actor() -> tuple[int | None, str]:
-    if has_request_context() and current_user and current_user.is_authenticated:
+    if has_request_context() and _may_be_signed_in() and current_user.is_authenticated:
         return current_user.id, current_user.email
     return None, _system_actor.get()
+
+
+def _may_be_signed_in() -> bool:
+    """Whether Flask-Login could find a user for this request: one it has loaded already, a
+    user id in the session, a remember-me cookie, or a request or header loader to ask. With
+    none of them the visitor is anonymous, and a public form (a signature) records them so
+    without asking Flask-Login, whose session-protection check (a hash of the visitor's address
+    and browser) has nothing to protect when the session holds no user."""
+    if "_login_user" in g:
+        return True
+    manager = current_app.login_manager
+    if manager._request_callback is not None or manager._header_callback is not None:
+        return True
+    cookie = current_app.config.get("REMEMBER_COOKIE_NAME", REMEMBER_COOKIE)
+    return "_user_id" in session or cookie in request.cookies
 
 
 def record(

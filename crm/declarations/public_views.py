@@ -28,6 +28,7 @@ from crm.declarations.public_loading import page_objects, signing_target
 from crm.declarations.public_text import STRINGS, words
 from crm.declarations.services import LANGUAGE_NAMES, text_for
 from crm.extensions import csrf, db, limiter
+from crm.links import known_path
 from crm.markdown import render_markdown
 
 EMBED_CSP = (
@@ -125,7 +126,7 @@ def _rate_limited(error):
 
 
 def _embeddable(response):
-    """Any site may frame this response; every other page keeps X-Frame-Options SAMEORIGIN."""
+    """Any site may frame this response; every other page keeps X-Frame-Options DENY."""
     response.headers["Content-Security-Policy"] = EMBED_CSP
     response.allow_framing = True
     return response
@@ -253,7 +254,7 @@ def _sent(slug: str, language: str, embed: bool):
     """303 to the "check your inbox" page: the same answer whatever happened (no leak)."""
     endpoint = "declarations.embed_sent" if embed else "declarations.sign_sent"
     response = current_app.response_class(
-        status=303, headers={"Location": signing.known_path(endpoint, slug=slug, lang=language)}
+        status=303, headers={"Location": known_path(endpoint, slug=slug, lang=language)}
     )
     return _embeddable(response) if embed else response
 

@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from flask import current_app, has_request_context, request, url_for
+from flask import current_app
 from sqlalchemy import func, or_, select, update
 
 from crm.audit.services import record
@@ -26,6 +26,7 @@ from crm.declarations.moderation import initial_moderation
 from crm.declarations.public_text import MAIL_LANGUAGES, words
 from crm.declarations.services import current_version, text_for
 from crm.extensions import db
+from crm.links import token_link
 from crm.mailings.outbox import queue_email
 from crm.members.normalise import email_key
 
@@ -146,7 +147,9 @@ def _insert_committed(values: dict, summary: str, version, slug: str) -> int | N
     """The new signature, its audit entry and its mail in one committed statement, under an id
     reserved beforehand (the mail's link names it); None if the email had signed already."""
     audit = writes.audit_row(None, summary)
-    if db.session().in_transaction():
+    # registry.has(): whether this request made a session at all (an anonymous signing with the
+    # declaration kept in memory makes none, and asking would make one for nothing).
+    if db.session.registry.has() and db.session().in_transaction():
         # Loading a signed-in user (the audit's actor) or an earlier read took a connection:
         # give it back first, so that a request never holds two (a busy pool would run dry).
         db.session.commit()
@@ -189,12 +192,8 @@ def _signature_values(declaration, version, form_data: dict, key: str, language:
         language=text.language,
         list_publicly=bool(declaration.list_publicly and form_data.get("list_publicly")),
         consent_updates=False,
-        status="unconfirmed",
-        moderation="pending",
-        match_status="none",
-        # Counted as mailed from the start, so a racing duplicate never finds it "unsent".
-        confirmations_sent=1,
         confirmation_sent_at=now,
+        **writes.NEW_SIGNATURE_FIXED,  # unconfirmed, pending, unmatched, one mail sent
     )
     asked = set(declaration.asked_fields or ())
     for name in OPTIONAL_FIELDS:
@@ -219,10 +218,7 @@ def _confirmation_mail(signature: dict, version, slug: str) -> tuple[str, str, s
     language = signature["language"] if signature["language"] in MAIL_LANGUAGES else "en"
     version_text = text_for(version, signature["language"]) or version.texts[0]
     token = tokens.make_confirm_token(signature["id"], signature["email_key"])
-    before, _slot, after = known_path(
-        "declarations.confirm_signature", slug=slug, token=_LINK_SLOT
-    ).rpartition(_LINK_SLOT)
-    link = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + before + token + after
+    link = token_link("declarations.confirm_signature", token, slug=slug)
     days = current_app.config["SIGNATURE_CONFIRM_MAX_AGE"] // 86400
     return (
         signature["email"],
@@ -236,24 +232,6 @@ def _confirmation_mail(signature: dict, version, slug: str) -> tuple[str, str, s
         ),
         f"signature-confirm:{signature['id']}:{signature['confirmations_sent']}",
     )
-
-
-_LINK_SLOT = "LINK-SLOT"  # URL-safe, as tokens are: url_for leaves both as they are
-
-
-def known_path(endpoint: str, **values) -> str:
-    """url_for(endpoint, **values), remembered by the app: the signing request builds the same
-    few paths (a declaration's, in a handful of languages) thousands of times. Only for values
-    from a small, known set (slugs of existing declarations, their languages, a placeholder)."""
-    paths = current_app.extensions.setdefault("crm.declaration_paths", {})
-    root = request.script_root if has_request_context() else ""
-    key = (root, endpoint, *sorted(values.items()))
-    path = paths.get(key)
-    if path is None:
-        if len(paths) >= 4096:
-            paths.clear()
-        path = paths[key] = url_for(endpoint, **values)
-    return path
 
 
 def resend_confirmation(signature: Signature) -> bool:

@@ -4,9 +4,10 @@ They never expire: RFC 8058 asks that a List-Unsubscribe link keep working, and 
 read a year later must still let its reader leave. They carry no address in clear text.
 """
 
-from flask import current_app, url_for
+from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from crm.links import token_link
 from crm.signed import serializer
 
 UNSUBSCRIBE_SALT = "mailing-unsubscribe"
@@ -47,38 +48,20 @@ def read_web_version_token(token: str) -> int | None:
     return data if isinstance(data, int) and not isinstance(data, bool) else None
 
 
-_PLACEHOLDER = "TOKENPLACEHOLDER"
-
-
-def _prefixes() -> dict[str, str]:
-    """Each link's absolute URL up to its token, built once per app: tokens are URL-safe
-    (base64url and dots), so appending one needs no quoting, and url_for need not run for
-    every recipient."""
-    cached = current_app.extensions.get("crm_link_prefixes")
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    if cached is None or cached["base"] != base:
-        cached = {"base": base}
-        for endpoint in ("mailings.unsubscribe", "mailings.preferences", "mailings.web_version"):
-            url = base + url_for(endpoint, token=_PLACEHOLDER)
-            cached[endpoint] = url[: url.index(_PLACEHOLDER)]
-        current_app.extensions["crm_link_prefixes"] = cached
-    return cached
-
-
 def recipient_links(
     email_key: str, purpose: str, mailing_id: int | None, delivery_id: int | None
 ) -> dict[str, str]:
     """The links a recipient's copy carries, as absolute URLs on PUBLIC_BASE_URL."""
-    prefixes = _prefixes()
     token = unsubscribe_token(email_key, purpose, mailing_id)
     links = {
-        "unsubscribe_url": prefixes["mailings.unsubscribe"] + token,
-        "preferences_url": prefixes["mailings.preferences"] + token,
+        "unsubscribe_url": token_link("mailings.unsubscribe", token),
+        "preferences_url": token_link("mailings.preferences", token),
         "unsubscribe_mailto": (
             f"mailto:{current_app.config['MAIL_UNSUBSCRIBE_ADDRESS']}?subject=unsubscribe%20{token}"
         ),
         "web_version_url": "",
     }
     if delivery_id is not None:
-        links["web_version_url"] = prefixes["mailings.web_version"] + web_version_token(delivery_id)
+        web_version = web_version_token(delivery_id)
+        links["web_version_url"] = token_link("mailings.web_version", web_version)
     return links
