@@ -37,6 +37,7 @@ import sys
 import tempfile
 import time
 import uuid
+from contextlib import nullcontext
 from datetime import date
 from pathlib import Path
 
@@ -307,16 +308,27 @@ def main() -> int:
     }
     script = ["-s", str(ROOT / "bench" / "bench_signing.lua")]
     runs: dict[str, list[dict]] = {"hello": [], "signing": [], "hello, same POST": []}
+    if args.floor:
+        runs["floor"] = []
+        _psql_in(
+            url,
+            "CREATE TABLE bench_floor (id serial PRIMARY KEY, email text UNIQUE, "
+            "first_name text, last_name text, created_at timestamptz DEFAULT now())",
+        )
     rows = 0
-    # Both servers up at once (the idle one costs nothing) and measured in turns, so that a
-    # slow moment of this shared machine falls on both rather than on one of them.
+    # The servers up at once (an idle one costs nothing) and measured in turns, so that a slow
+    # moment of this shared machine falls on all of them rather than on one.
     with (
         Gunicorn("bench.bench_signing:hello_app()", env) as hello,
         Gunicorn("bench.bench_signing:bench_app()", env) as signing,
+        Gunicorn("bench.bench_signing:floor_app()", env) if args.floor else nullcontext() as floor,
     ):
         hello_url = f"http://127.0.0.1:{hello.port}/"
         target = f"http://127.0.0.1:{signing.port}/declarations/{SLUG}"
+        floor_url = f"http://127.0.0.1:{floor.port}/declarations/{SLUG}" if floor else None
         run_wrk(hello_url, WARM_UP, args.connections, [])  # every worker booted and warm
+        if floor_url:
+            run_wrk(floor_url, WARM_UP, args.connections, script, ["warm" + uuid.uuid4().hex[:8]])
         # The stamp must be older than the least fill time, as a person's would be.
         time.sleep(max(0.0, BenchSigningConfig.SIGNATURE_MIN_FILL_SECONDS - (time.time() - issued)))
         run_wrk(target, WARM_UP, args.connections, script, ["warm" + uuid.uuid4().hex[:8], stamp])
@@ -332,23 +344,15 @@ def main() -> int:
             time.sleep(1)
             runs["signing"][-1]["rows"] = count_rows(url)[0] - before
             rows += runs["signing"][-1]["rows"]
+            if floor_url:
+                runs["floor"].append(
+                    run_wrk(floor_url, args.duration, args.connections, script, [uuid.uuid4().hex])
+                )
         # For reference: the baseline answering the very request the signing form gets.
         runs["hello, same POST"].append(
             run_wrk(hello_url, args.duration, args.connections, script, ["post", stamp])
         )
     signatures, mails = count_rows(url)
-    if args.floor:
-        _psql_in(
-            url,
-            "CREATE TABLE bench_floor (id serial PRIMARY KEY, email text UNIQUE, "
-            "first_name text, last_name text, created_at timestamptz DEFAULT now())",
-        )
-        with Gunicorn("bench.bench_signing:floor_app()", env) as server:
-            floor_url = f"http://127.0.0.1:{server.port}/declarations/{SLUG}"
-            run_wrk(floor_url, WARM_UP, args.connections, script, ["warm" + uuid.uuid4().hex[:8]])
-            runs["floor"] = [
-                run_wrk(floor_url, args.duration, args.connections, script, [uuid.uuid4().hex[:8]])
-            ]
 
     print(
         f"gunicorn {' '.join(GUNICORN)}; wrk -t 2 -c {args.connections} -d {args.duration}s "
@@ -372,8 +376,14 @@ def main() -> int:
     post_ratio = _median_run(runs["signing"])["rps"] / runs["hello, same POST"][0]["rps"]
     print(f"for reference, signing / hello answering the same POST: {post_ratio:.3f}")
     if "floor" in runs:
-        floor = runs["floor"][0]["rps"] / hello_rps
-        print(f"for reference, floor/hello: {floor:.3f}; signing/floor: {ratio / floor:.3f}")
+        floor = _median_run(runs["floor"])["rps"] / hello_rps
+        each_floor = [
+            s["rps"] / f["rps"] for s, f in zip(runs["signing"], runs["floor"], strict=True)
+        ]
+        print(
+            f"for reference, floor/hello: {floor:.3f}; signing/floor: {ratio / floor:.3f} "
+            "(of each round: " + " ".join(f"{r:.3f}" for r in each_floor) + ")"
+        )
     errors = sum(m["errors"] for name in ("hello", "signing") for m in runs[name])
     ok = sum(m["ok"] for m in runs["signing"])
     in_flight = rows - ok
