@@ -85,17 +85,12 @@ def autocommit_engine():
     whose write is a single statement: that statement is its own transaction, so there is no
     BEGIN and COMMIT round trip. Check a connection out only for the statement, and never while
     the request's session holds one: a request holding two would starve the pool under load."""
-    from flask import current_app
+    from crm.extensions import app_state, db  # extensions imports this module
 
-    from crm.extensions import db  # extensions imports this module
-
-    state = current_app.extensions.setdefault("crm.autocommit_engine", {})
-    engine = state.get("engine")
-    if engine is None:
-        engine = state.setdefault(
-            "engine", db.engine.execution_options(isolation_level="AUTOCOMMIT")
-        )
-    return engine
+    return app_state(
+        "crm.autocommit_engine",
+        lambda: db.engine.execution_options(isolation_level="AUTOCOMMIT"),
+    )
 
 
 def ping_when_idle(engine: Engine, idle_seconds: float) -> None:

@@ -1,5 +1,6 @@
 """Unbound extension instances; create_app() binds them to the app."""
 
+from flask import current_app
 from flask_bootstrap import Bootstrap5
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -26,3 +27,14 @@ limiter = Limiter(
     storage_options={"wrap_exceptions": True},
 )
 bootstrap = Bootstrap5()
+
+
+def app_state(name: str, make):
+    """The current app's own object kept under `name` in app.extensions, made by make() the
+    first time it is asked for. Per app, not per process: the tests build several apps, each
+    on its own database."""
+    extensions = current_app.extensions
+    state = extensions.get(name)
+    if state is None:
+        state = extensions.setdefault(name, make())
+    return state

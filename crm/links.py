@@ -4,6 +4,8 @@ url_for runs once for each endpoint and values, and is remembered by the app."""
 
 from flask import current_app, has_request_context, request, url_for
 
+from crm.extensions import app_state
+
 _MOST_KEPT = 4096  # the values are from a small, known set: this only bounds a mistake
 # URL-safe, as tokens are (base64url and dots): url_for leaves both as they are.
 _TOKEN_SLOT = "TOKEN-SLOT"  # noqa: S105 (a placeholder, not a secret)
@@ -12,7 +14,7 @@ _TOKEN_SLOT = "TOKEN-SLOT"  # noqa: S105 (a placeholder, not a secret)
 def known_path(endpoint: str, **values) -> str:
     """url_for(endpoint, **values), remembered by the app. Only for values from a small, known
     set (slugs of existing declarations, their languages, the token slot)."""
-    paths = current_app.extensions.setdefault("crm.known_paths", {})
+    paths = app_state("crm.known_paths", dict)
     root = request.script_root if has_request_context() else ""
     key = (root, endpoint, *sorted(values.items()))
     path = paths.get(key)

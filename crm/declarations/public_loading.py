@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, aliased, contains_eager
 
 from crm.db import autocommit_engine
 from crm.declarations.models import Declaration, DeclarationText, DeclarationVersion
-from crm.extensions import db
+from crm.extensions import app_state, db
 
 MAX_SLUG = 80
 
@@ -169,8 +169,4 @@ _MOST_KEPT = 256
 
 
 def _copies() -> _Copies:
-    # Per app: tests build several apps on databases of their own.
-    copies = current_app.extensions.get("crm.signing_targets")
-    if copies is None:
-        copies = current_app.extensions.setdefault("crm.signing_targets", _Copies())
-    return copies
+    return app_state("crm.signing_targets", _Copies)

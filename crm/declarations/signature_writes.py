@@ -26,7 +26,7 @@ from crm.audit.models import AuditEvent
 from crm.audit.services import current_actor
 from crm.db import autocommit_engine, utcnow
 from crm.declarations.models import Signature
-from crm.extensions import db
+from crm.extensions import app_state, db
 from crm.mailings.models import Delivery, DeliveryStatus, Priority
 from crm.mailings.outbox import make_message_id
 
@@ -333,8 +333,4 @@ _RESERVE = text("SELECT nextval('signature_id_seq') FROM generate_series(1, :siz
 
 
 def id_blocks() -> IdBlocks:
-    state = current_app.extensions.setdefault("crm.signature_writes", {})
-    blocks = state.get("ids")
-    if blocks is None:
-        blocks = state.setdefault("ids", IdBlocks())
-    return blocks
+    return app_state("crm.signature_ids", IdBlocks)
