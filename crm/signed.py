@@ -8,7 +8,6 @@ few ids and a tag, which zlib never shortens, yet each attempt costs about 50 µ
 compressor's set-up), a good share of a signing request. Reading is unchanged: compressed
 tokens (a leading ".") issued before still load."""
 
-import zlib
 from functools import lru_cache
 
 from flask import current_app
@@ -23,17 +22,15 @@ COMPRESS_FROM = 256
 
 class _NoZlibForShortPayloads:
     """Mixed in before a URL-safe serializer: a payload shorter than COMPRESS_FROM is encoded
-    as it is, without the zlib attempt; a longer one is compressed when that shortens it, as
-    itsdangerous does."""
+    as it is, without the zlib attempt; a longer one goes to itsdangerous as before (which
+    compresses it when that shortens it; its JSON is then made twice, for payloads the app
+    does not make)."""
 
     def dump_payload(self, obj) -> bytes:
         json = Serializer.dump_payload(self, obj)  # the JSON, not yet compressed or encoded
         if len(json) < COMPRESS_FROM:
             return base64_encode(json)
-        compressed = zlib.compress(json)
-        if len(compressed) < len(json) - 1:
-            return b"." + base64_encode(compressed)  # "." marks it compressed for loads()
-        return base64_encode(json)
+        return super().dump_payload(obj)
 
 
 class AppURLSafeSerializer(_NoZlibForShortPayloads, URLSafeSerializer):
