@@ -45,10 +45,7 @@ def test_a_newer_text_than_the_kept_copy_is_read_afresh(make_app):
         declaration = make_open_declaration()
         first = declaration.versions[0]
         assert _post(client, "first@example.org").status_code == 303  # the copy is kept now
-        newer = DeclarationVersion(declaration_id=declaration.id, number=2)
-        newer.texts.append(DeclarationText(language="en", title="Fair deals, v2", body="More."))
-        db.session.add(newer)
-        db.session.commit()  # as another process would: nothing drops this one's copy
+        newer = _add_version_elsewhere(declaration.id)
 
         new_stamp = tokens.form_stamp(declaration.id, newer.id)
         assert _post(client, "reader-of-v2@example.org", new_stamp).status_code == 303
@@ -184,10 +181,7 @@ def test_a_copy_reread_for_a_newer_text_is_checked_for_being_open(make_app):
     with app.app_context():
         declaration = make_open_declaration()
         assert _post(client, "first@example.org").status_code == 303
-        newer = DeclarationVersion(declaration_id=declaration.id, number=2)
-        newer.texts.append(DeclarationText(language="en", title="Fair deals, v2", body="More."))
-        db.session.add(newer)
-        db.session.commit()
+        newer = _add_version_elsewhere(declaration.id)
         _set_close_on(declaration.id, date.today() - timedelta(days=1))  # then closed
         stamp = tokens.form_stamp(declaration.id, newer.id)
         page = _post(client, "late@example.org", stamp)
@@ -202,3 +196,13 @@ def _set_close_on(declaration_id: int, day) -> None:
         {"day": day, "id": declaration_id},
     )
     db.session.commit()
+
+
+def _add_version_elsewhere(declaration_id: int) -> DeclarationVersion:
+    """A second version with an English text, added as another process would: nothing drops
+    this one's kept copy."""
+    newer = DeclarationVersion(declaration_id=declaration_id, number=2)
+    newer.texts.append(DeclarationText(language="en", title="Fair deals, v2", body="More."))
+    db.session.add(newer)
+    db.session.commit()
+    return newer
