@@ -1,7 +1,8 @@
 """How much slower is signing a declaration than a bare Flask page? (goal: ratio >= 0.25, 0 errors)
 
 Creates a fresh PostgreSQL database bench_signing, migrates it with `flask db upgrade`, seeds one
-open declaration, then serves two apps in turn with the same gunicorn settings on loopback:
+open declaration, then serves two apps in turn with the same gunicorn settings on loopback (a
+third with --floor, for reference):
 
   hello    a bare Flask app answering "Hello" (the baseline)
   signing  the CRM with a bench-only config (CSRF and rate limits off: one load generator on one
@@ -21,7 +22,11 @@ gunicorn runs both apps with the same settings, chosen for the 2 cores of the ma
 process per core (each has its own GIL) and 4 threads in each, so a request waiting on
 PostgreSQL lets another run.
 
-    .venv/bin/python bench/bench_signing.py [--duration 10] [--connections 8] [--floor]
+    .venv/bin/python bench/bench_signing.py [--duration 10] [--connections 8] [--floor] [--cpu]
+
+--cpu adds the CPU each request cost, split between the gunicorn workers, PostgreSQL and wrk
+(bench/cpu_meter.py): on a shared machine it swings less than requests per second (contention
+inflates it too), and it says where the cost lies.
 
 Needs psql and wrk (Debian: apt-get install wrk) and PostgreSQL on 127.0.0.1:5432 (user postgres).
 """
@@ -44,6 +49,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.cpu_meter import CpuMeter  # noqa: E402
 from bench.ports import free_port, wait_for_port  # noqa: E402
 from config import ProductionConfig, database_url  # noqa: E402
 
@@ -69,14 +75,30 @@ class BenchSigningConfig(ProductionConfig):
     PUBLIC_BASE_URL = "http://127.0.0.1"
 
 
+SHELL_PATH = "/bench-shell/"
+
+
 def bench_app():
-    """gunicorn 'bench.bench_signing:bench_app()': the CRM, configured as CRM_BENCH_CONFIG says."""
+    """gunicorn 'bench.bench_signing:bench_app()': the CRM, configured as CRM_BENCH_CONFIG says,
+    plus one bench-only route for reference (--floor): SHELL_PATH answers any POST with the
+    signing's redirect and does nothing else, so loading it measures what the CRM's request
+    shell costs alone: its hooks as they run for an anonymous POST here (the NUL guard, which
+    parses the form; the cookie session; the limiter's wrappers, with limits off as in the
+    signing runs; the security headers)."""
+    from flask import redirect
+
     from crm import create_app
 
     module, _, name = os.environ.get(
         "CRM_BENCH_CONFIG", "bench.bench_signing:BenchSigningConfig"
     ).partition(":")
-    return create_app(getattr(importlib.import_module(module), name))
+    app = create_app(getattr(importlib.import_module(module), name))
+
+    def shell_only():
+        return redirect(f"/declarations/{SLUG}/sent", 303)
+
+    app.add_url_rule(SHELL_PATH, "bench_shell_only", shell_only, methods=["POST"])
+    return app
 
 
 def hello_app():
@@ -252,6 +274,35 @@ def run_wrk(url: str, duration: int, connections: int, script: list[str], script
     }
 
 
+def measured_run(server: Gunicorn, cpu: bool, *wrk_args) -> dict:
+    """run_wrk(*wrk_args); with `cpu`, also what each request cost in CPU, by process."""
+    if not cpu:
+        return run_wrk(*wrk_args)
+    with CpuMeter(server.process.pid, DATABASE) as spent:
+        run = run_wrk(*wrk_args)
+    run["cpu"] = spent.per_request_ms(run["total"])
+    return run
+
+
+def print_cpu(runs: dict[str, list[dict]]) -> None:
+    """CPU per request of each endpoint, from its run with the median server CPU per request
+    (not necessarily its median req/s run), and the server's as a multiple of hello's."""
+    medians = {
+        name: sorted((m["cpu"] for m in measured), key=lambda c: c["server"])[len(measured) // 2]
+        for name, measured in runs.items()
+        if measured and "cpu" in measured[0]
+    }
+    hello = medians["hello"]["server"] or float("nan")
+    print("CPU per request, ms, from each endpoint's run with the median server CPU:")
+    print("app (gunicorn workers) + postgres = server; wrk apart (a POST costs it more than a GET)")
+    print(f"{'endpoint':<18}{'app':>8}{'postgres':>10}{'server':>8}{'x hello':>9}{'wrk':>8}")
+    for name, c in medians.items():
+        print(
+            f"{name:<18}{c['app']:>8.3f}{c['postgres']:>10.3f}{c['server']:>8.3f}"
+            f"{c['server'] / hello:>9.2f}{c['load']:>8.3f}"
+        )
+
+
 def _psql_in(url: str, sql: str) -> None:
     from sqlalchemy import create_engine, text
 
@@ -289,7 +340,11 @@ def main() -> int:
     parser.add_argument(
         "--floor",
         action="store_true",
-        help="also measure floor_app(): a bare Flask endpoint committing one posted row",
+        help="also measure, for reference: a bare Flask endpoint committing one posted row "
+        "(floor_app), and the CRM answering the same POST with a redirect alone (SHELL_PATH)",
+    )
+    parser.add_argument(
+        "--cpu", action="store_true", help="also print the CPU each request cost, by process"
     )
     args = parser.parse_args()
     rounds = args.rounds if args.rounds % 2 else args.rounds + 1
@@ -310,6 +365,7 @@ def main() -> int:
     runs: dict[str, list[dict]] = {"hello": [], "signing": [], "hello, same POST": []}
     if args.floor:
         runs["floor"] = []
+        runs["crm shell"] = []
         _psql_in(
             url,
             "CREATE TABLE bench_floor (id serial PRIMARY KEY, email text UNIQUE, "
@@ -326,6 +382,7 @@ def main() -> int:
         hello_url = f"http://127.0.0.1:{hello.port}/"
         target = f"http://127.0.0.1:{signing.port}/declarations/{SLUG}"
         floor_url = f"http://127.0.0.1:{floor.port}/declarations/{SLUG}" if floor else None
+        shell_url = f"http://127.0.0.1:{signing.port}{SHELL_PATH}"
         run_wrk(hello_url, WARM_UP, args.connections, [])  # every worker booted and warm
         if floor_url:
             run_wrk(floor_url, WARM_UP, args.connections, script, ["warm" + uuid.uuid4().hex[:8]])
@@ -333,12 +390,13 @@ def main() -> int:
         time.sleep(max(0.0, BenchSigningConfig.SIGNATURE_MIN_FILL_SECONDS - (time.time() - issued)))
         run_wrk(target, WARM_UP, args.connections, script, ["warm" + uuid.uuid4().hex[:8], stamp])
         time.sleep(1)  # let requests in flight when the warm-up stopped finish
+        load = (args.duration, args.connections)
         for _round in range(rounds):
-            runs["hello"].append(run_wrk(hello_url, args.duration, args.connections, []))
+            runs["hello"].append(measured_run(hello, args.cpu, hello_url, *load, []))
             before = count_rows(url)[0]
             runs["signing"].append(
-                run_wrk(
-                    target, args.duration, args.connections, script, [uuid.uuid4().hex[:8], stamp]
+                measured_run(
+                    signing, args.cpu, target, *load, script, [uuid.uuid4().hex[:8], stamp]
                 )
             )
             time.sleep(1)
@@ -346,11 +404,15 @@ def main() -> int:
             rows += runs["signing"][-1]["rows"]
             if floor_url:
                 runs["floor"].append(
-                    run_wrk(floor_url, args.duration, args.connections, script, [uuid.uuid4().hex])
+                    measured_run(floor, args.cpu, floor_url, *load, script, [uuid.uuid4().hex])
+                )
+                time.sleep(1)  # the floor's last commits land before the next run is metered
+                runs["crm shell"].append(
+                    measured_run(signing, args.cpu, shell_url, *load, script, ["shell", stamp])
                 )
         # For reference: the baseline answering the very request the signing form gets.
         runs["hello, same POST"].append(
-            run_wrk(hello_url, args.duration, args.connections, script, ["post", stamp])
+            measured_run(hello, args.cpu, hello_url, *load, script, ["post", stamp])
         )
     signatures, mails = count_rows(url)
 
@@ -384,6 +446,10 @@ def main() -> int:
             f"for reference, floor/hello: {floor:.3f}; signing/floor: {ratio / floor:.3f} "
             "(of each round: " + " ".join(f"{r:.3f}" for r in each_floor) + ")"
         )
+        shell = _median_run(runs["crm shell"])["rps"] / hello_rps
+        print(f"for reference, crm shell/hello: {shell:.3f}")
+    if args.cpu:
+        print_cpu(runs)
     errors = sum(m["errors"] for name in ("hello", "signing") for m in runs[name])
     ok = sum(m["ok"] for m in runs["signing"])
     in_flight = rows - ok
