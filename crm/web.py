@@ -192,6 +192,20 @@ FORM_UNAVAILABLE = (
 )
 
 
+def accepts_files(*fields: str):
+    """Mark a view as taking uploaded files in the named form fields (see register_input_guard):
+    every other view, and every other field of this one, refuses a file with a 400. Put it
+    right under the route decorator, so that the function registered carries the mark."""
+    if not fields:
+        raise TypeError("accepts_files needs the names of the file fields")
+
+    def mark(view):
+        view.accepts_files = frozenset(fields)
+        return view
+
+    return mark
+
+
 def register_input_guard(app: Flask) -> None:
     @app.before_request
     def refuse_nul_characters():
@@ -203,6 +217,21 @@ def register_input_guard(app: Flask) -> None:
                 for value in values:
                     if "\x00" in value:
                         abort(400, "The request contains a NUL character, which no field accepts.")
+
+    @app.before_request
+    def refuse_unexpected_files():
+        # A file sent in a text field reaches the form as a FileStorage, which its validators
+        # (Length: len()) cannot handle: a 500. Only views marked with accepts_files take files,
+        # and only in the fields they name. Files come only in a multipart body, which the NUL
+        # check above has parsed already (request.form): reading request.files costs nothing.
+        if request.mimetype != "multipart/form-data" or not request.files:
+            return
+        view = current_app.view_functions.get(request.endpoint)
+        if view is None:
+            return  # no such page (404) or method (405): routing answers that
+        allowed = getattr(view, "accepts_files", frozenset())
+        if any(name not in allowed for name in request.files):
+            abort(400, "The request contains a file this form does not accept. Nothing was saved.")
 
 
 CSP = (

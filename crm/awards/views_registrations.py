@@ -14,7 +14,7 @@ from crm.awards import registration as services
 from crm.awards.forms import EMPTY_ROWS, RegistrationForm
 from crm.awards.models import FORMATS, STATUSES, AwardEvidence, AwardRegistration
 from crm.extensions import db
-from crm.web import page_arg
+from crm.web import accepts_files, page_arg
 
 READERS = (Role.MEMBER, *STAFF)
 
@@ -153,6 +153,7 @@ def _is_recorded(stored_name: str) -> bool:
 
 
 @bp.route("/awards/register", methods=["GET", "POST"])
+@accepts_files("evidence")
 @roles_required(Role.MEMBER)
 def register():
     """Register a release of the user's label: figures per country, evidence, confirmation."""
@@ -166,6 +167,7 @@ def register():
 
 
 @bp.route("/awards/registrations/<int:registration_id>/raise", methods=["GET", "POST"])
+@accepts_files("evidence")
 @roles_required(Role.MEMBER)
 def raise_registration(registration_id: int):
     """Raise a registration with new figures reaching a higher level, or answer a request for

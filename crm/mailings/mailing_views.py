@@ -30,7 +30,7 @@ from crm.mailings.models import Mailing, MailingAttachment, MailingKind, Mailing
 from crm.mailings.preflight import preflight
 from crm.mailings.rendering import MERGE_FIELDS
 from crm.policy.models import Campaign
-from crm.web import page_arg
+from crm.web import accepts_files, page_arg
 
 # Officers write drafts and preview them; only communications and the secretariat send.
 EDITORS = STAFF
@@ -214,6 +214,7 @@ def mailing_page(item: Mailing, *, test_form=None, schedule_form=None) -> str:
 
 
 @bp.post("/mailings/<int:mailing_id>/attachments")
+@accepts_files("file")
 @roles_required(*EDITORS)
 def add_attachment(mailing_id: int):
     """Upload a PDF to a draft press release."""

@@ -8,9 +8,11 @@ from crm.auth.roles import Role
 from crm.extensions import db
 from crm.members import bp, importing
 from crm.members.forms import ConfirmForm, ImportForm
+from crm.web import accepts_files
 
 
 @bp.route("/import", methods=["GET", "POST"])
+@accepts_files("file")
 @roles_required(Role.ADMIN)
 def import_upload():
     """Take a CSV file, keep it, and show what importing it would do."""

@@ -20,7 +20,7 @@ from crm.policy.viewutil import (
     log_action_url,
     owner_choices,
 )
-from crm.web import page_arg
+from crm.web import accepts_files, page_arg
 
 
 @bp.get("/priorities")
@@ -99,6 +99,7 @@ def edit_priority(priority_id: int):
 
 
 @bp.route("/priorities/<int:priority_id>/documents/new", methods=["GET", "POST"])
+@accepts_files("file")
 @roles_required(*POLICY_EDITORS)
 def new_document(priority_id: int):
     """Link a web page to a priority or upload a file for it."""
