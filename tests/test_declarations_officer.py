@@ -102,7 +102,11 @@ def test_new_declaration_form_errors(client, login_as):
 
 
 def test_texts_are_edited_in_place_until_signed_then_versioned(client, login_as):
-    declaration = make_open_declaration()
+    # Not open yet: only then is an unsigned text edited in place. An open declaration's text
+    # is versioned even before its first signature (a visitor may have the form loaded, and
+    # the form's stamp binds the version, not its words): see
+    # tests/test_declarations_staff_fixes.py. It opens below, before the first signature.
+    declaration = make_open_declaration(open_on=date.today() + timedelta(days=1))
     login_as("officer")
     url = f"/staff/declarations/{declaration.id}/text"
     response = client.post(
@@ -117,7 +121,10 @@ def test_texts_are_edited_in_place_until_signed_then_versioned(client, login_as)
     assert response.status_code == 302
     [version] = _versions(declaration.id)
     assert services.text_for(version, "fr").title == "Des accords équitables"
-    # Someone signs version 1; the next edit makes version 2 with every language copied.
+    # It opens and someone signs version 1; the next edit makes version 2 with every language
+    # copied.
+    declaration.open_on = date.today() - timedelta(days=1)
+    db.session.commit()
     client.post("/declarations/fair-digital-deals", data=form())
     response = client.post(
         url,
@@ -161,7 +168,10 @@ def test_a_new_language_can_be_added(client, login_as):
         f"/staff/declarations/{declaration.id}/text",
         data={"language": "es", "t-es-title": "Acuerdos justos", "t-es-body": "Firmamos."},
     )
-    [version] = _versions(declaration.id)
+    # The declaration is open, so the change makes version 2 even without signatures (a
+    # visitor may have version 1's form loaded); version 1 is left as it was.
+    first, version = _versions(declaration.id)
+    assert services.text_for(first, "es") is None
     assert services.text_for(version, "es").title == "Acuerdos justos"
     page = client.get("/declarations/fair-digital-deals?lang=es").get_data(as_text=True)
     assert '<html lang="es">' in page and "Acuerdos justos" in page

@@ -64,11 +64,18 @@ def save_non_signers_audience(declaration_id: int):
     from flask_wtf import FlaskForm
 
     from crm.mailings.audience_services import save_non_signers
+    from crm.mailings.audiences import AudienceError
 
     declaration = db.get_or_404(Declaration, declaration_id)
     if not FlaskForm().validate_on_submit():
         abort(400)
-    audience = save_non_signers(declaration, title_for(declaration), current_user)
+    try:
+        audience = save_non_signers(declaration, title_for(declaration), current_user)
+    except AudienceError as error:
+        # A name taken at the same moment by someone else, say: tell the user, never a 500.
+        db.session.rollback()
+        flash(f"The audience was not saved: {error}", "danger")
+        return redirect(url_for("declarations.coverage_page", declaration_id=declaration_id))
     db.session.commit()
     if current_user.role == Role.ASSOCIATION:
         # Association users do not open mailing pages: the secretariat mails from this segment.

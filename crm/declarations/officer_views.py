@@ -158,6 +158,7 @@ def edit_declaration(declaration_id: int):
         form=form,
         text_forms=_text_forms(item),
         has_signatures=services.has_signatures(services.current_version(item)),
+        is_open=signing.is_open(item),
     )
 
 
@@ -192,4 +193,5 @@ def save_text(declaration_id: int):
         form=settings,
         text_forms=text_forms,
         has_signatures=services.has_signatures(services.current_version(item)),
+        is_open=signing.is_open(item),
     )

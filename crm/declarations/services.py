@@ -6,6 +6,7 @@ from datetime import date
 from sqlalchemy import func, select
 
 from crm.audit.services import current_actor, record, snapshot
+from crm.db import conflict_raises
 from crm.declarations.models import (
     OPTIONAL_FIELDS,
     SIGNER_KINDS,
@@ -33,6 +34,13 @@ DECLARATION_FIELDS = (
     "moderate_individuals",
     "ask_consent",
     "default_language",
+)
+
+
+SLUG_RACE = "Another declaration took this slug at the same moment; nothing was saved."
+TEXT_RACE = (
+    "Someone else saved this declaration's text at the same moment; nothing was saved. "
+    "Reload the page to see their version, then make your change again."
 )
 
 
@@ -83,8 +91,14 @@ def create_declaration(data: dict, texts: dict[str, dict]) -> Declaration:
     _apply(declaration, data)
     title = texts[data["default_language"]]["title"]
     declaration.slug = _slug(clean(data.get("slug")), title)
-    db.session.add(declaration)
-    db.session.flush()
+    # _slug() checked the slug was free; another officer creating a declaration with the same
+    # slug at the same moment can still take it first: the unique constraint then says so.
+    taken = SLUG_RACE + (
+        " Choose another slug." if clean(data.get("slug")) else " Save again for another one."
+    )
+    with conflict_raises(DeclarationError(taken, "slug")):
+        db.session.add(declaration)
+        db.session.flush()
     version = DeclarationVersion(
         declaration_id=declaration.id, number=1, created_by_id=current_actor()[0]
     )
@@ -133,7 +147,8 @@ def update_declaration(declaration: Declaration, data: dict) -> None:
     before = snapshot(declaration)
     _apply(declaration, merged)
     declaration.slug = slug
-    db.session.flush()
+    with conflict_raises(DeclarationError(f"{SLUG_RACE} Choose another slug.", "slug")):
+        db.session.flush()
     note_declaration_change()
     after = snapshot(declaration)
     if after != before:
@@ -195,10 +210,25 @@ def has_signatures(version: DeclarationVersion) -> bool:
     )
 
 
+def _needs_new_version(declaration: Declaration, version: DeclarationVersion) -> bool:
+    """Whether a text change must go into a new version rather than edit `version` in place.
+
+    Once signed, always: each signature keeps the words it signed. While the declaration is
+    open, too, even before its first signature: a visitor may have the form loaded, and the
+    form's stamp binds the version's id, not its words. An edit in place would keep the id, so
+    the next signature would record (and its consent question claim) wording the signer never
+    saw; a new version makes the signing page show the updated text first. Only a declaration
+    not open yet, or closed without signatures on this version, is edited in place."""
+    from crm.declarations.signing import is_open  # signing imports this module
+
+    return has_signatures(version) or is_open(declaration)
+
+
 def save_text(declaration: Declaration, language: str, data: dict) -> DeclarationVersion:
-    """Save one language's text. Unsigned, the current version is edited in place; once signed,
-    a new version is made (every language copied, this one changed), so each signature keeps
-    the words it signed. An empty title removes the language from an unsigned version."""
+    """Save one language's text. While the declaration is not open and the current version
+    unsigned, that version is edited in place; otherwise (signed, or open so a visitor may be
+    reading it) a new version is made (every language copied, this one changed), so each
+    signature keeps the words its signer read. An empty title removes the language."""
     version = current_version(declaration)
     existing = text_for(version, language)
     new = _text_snapshot(data)
@@ -209,7 +239,7 @@ def save_text(declaration: Declaration, language: str, data: dict) -> Declaratio
         raise DeclarationError("Give a title.", "title")
     if not new["title"] and len(version.texts) <= 1:
         raise DeclarationError("This is the last text of the declaration: give a title.", "title")
-    if has_signatures(version):
+    if _needs_new_version(declaration, version):
         copy = DeclarationVersion(
             declaration_id=declaration.id,
             number=version.number + 1,
@@ -220,8 +250,11 @@ def save_text(declaration: Declaration, language: str, data: dict) -> Declaratio
                 copy.texts.append(_text(text.language, _text_snapshot(text)))
         if new["title"]:
             copy.texts.append(_text(language, new))
-        db.session.add(copy)
-        db.session.flush()
+        # Two officers saving at the same moment both make version N+1: the second is told,
+        # by the unique (declaration, number) constraint, instead of a 500.
+        with conflict_raises(DeclarationError(TEXT_RACE)):
+            db.session.add(copy)
+            db.session.flush()
         summary = f"New version {copy.number} of {declaration.slug} ({language} text changed)"
         target = copy
     else:
@@ -232,7 +265,9 @@ def save_text(declaration: Declaration, language: str, data: dict) -> Declaratio
         else:
             existing.title, existing.body = new["title"], new["body"] or ""
             existing.consent_label = new["consent_label"]
-        db.session.flush()
+        # Two officers adding the same language at once meet the (version, language) constraint.
+        with conflict_raises(DeclarationError(TEXT_RACE)):
+            db.session.flush()
         summary = f"Edited the {language} text of {declaration.slug} (version {version.number})"
         target = version
     note_declaration_change()

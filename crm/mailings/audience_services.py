@@ -5,7 +5,7 @@ Each function adds and flushes and writes the audit entry; the view commits once
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, or_, select
 
 from crm.audit.services import record, snapshot
 from crm.auth.roles import Role
@@ -249,12 +249,25 @@ def remove_people(audience: Audience, person_ids: list[int]) -> int:
 
 
 def unique_name(base: str) -> str:
-    """The base name, or the base name with the first free number after it."""
-    base = base[:140]
-    taken = {
-        n.lower()
-        for n in db.session.scalars(select(Audience.name).where(Audience.name.startswith(base)))
-    }
+    """The base name, or the base name with the first free number after it.
+
+    Normalised as _check_name normalises (whitespace collapsed, then cut to 140 characters and
+    any space the cut left at the end stripped) and compared without letter case, as
+    _check_name compares: otherwise "A  B" or a cut ending in a space looks free here and is
+    then refused there as taken, and on PostgreSQL (LIKE is case-sensitive) so is a name that
+    differs only by case."""
+    base = " ".join((base or "").split())[:140].rstrip()
+    lowered = func.lower(Audience.name)
+    rows = db.session.scalars(
+        select(Audience.name).where(
+            or_(
+                lowered.startswith(base.lower(), autoescape=True),
+                Audience.name.startswith(base, autoescape=True),
+            )
+        )
+    )
+    # Lower-cased here as well: SQLite's lower() leaves non-ASCII letters as they are.
+    taken = {name.lower() for name in rows}
     if base.lower() not in taken:
         return base
     number = 2

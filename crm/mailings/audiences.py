@@ -133,17 +133,28 @@ def _known(column, values):
 
 
 def _signed(declaration_ids: list[int]):
-    """Signed as the coverage page counts it, plus the person's own signature.
+    """Signed: the person's own confirmed signature, or their company's as coverage counts it.
 
-    An organisation has signed when coverage.signed_organisations() would list it: a signature
-    made on its behalf, confirmed, and approved (or needing no approval). Everyone there counts
-    as signed. A person's own confirmed individual signature counts for that person only.
+    The coverage page promises that the non-signers audience holds the people "who have no
+    confirmed signature, neither their own nor their company's", and "not signed" is exactly the
+    negation of this condition, so the two must say the same thing:
+
+    - Their own: any signature the person confirmed (the emailed link clicked) on the
+      declaration, whether they signed for themselves or on behalf of a company, and whether an
+      officer has decided on it yet. "Confirmed" is the signer's act, not the officer's: someone
+      whose signature merely waits for moderation has signed and must not be asked to sign
+      again. A rejected one counts too: it is neither counted nor listed, but the person cannot
+      sign again with that address (one signature per address), so asking would be a dead end.
+    - Their company's: an organisation has signed when coverage.signed_organisations() would
+      list it (the same conditions, kept in step with crm/declarations/coverage.py): a
+      signature made on its behalf, confirmed, linked to it, and approved (or needing no
+      approval). Everyone at that company then counts as signed. A company signature still
+      waiting for approval counts for its signer only (above), as coverage does not count it.
     """
     of = Signature.declaration_id.in_(declaration_ids)
     confirmed = Signature.status == "confirmed"
-    by_person = select(Signature.person_id).where(
-        of, confirmed, Signature.signing_as == "individual", Signature.person_id.is_not(None)
-    )
+    by_person = select(Signature.person_id).where(of, confirmed, Signature.person_id.is_not(None))
+    # Same conditions as coverage.signed_organisations().
     by_org = select(Signature.organisation_id).where(
         of,
         confirmed,
