@@ -357,6 +357,32 @@ def test_length_limits_give_field_errors(client, field, limit):
     assert _signatures() == []
 
 
+def test_the_confirmation_mail_carries_no_words_from_the_form(client):
+    """Anyone can sign with anyone's address: nothing typed into the form may reach the mail."""
+    make_open_declaration()
+    client.post(
+        "/declarations/fair-digital-deals",
+        data=form(first_name="Ana, restore your account at https://evil.example", last_name="X"),
+    )
+    [delivery] = _deliveries()
+    assert delivery.text_body.startswith("Hello,\n")
+    assert "evil.example" not in delivery.text_body + delivery.subject
+
+
+@pytest.mark.parametrize("field", ["first_name", "last_name", "organisation", "city"])
+def test_line_breaks_in_one_line_fields_get_a_field_error(client, field):
+    make_open_declaration(asked_fields=["organisation", "country", "city"])
+    value = "Ana\n\nYour account is locked. Restore it at https://evil.example\n"
+    response = client.post(
+        "/declarations/fair-digital-deals?lang=fr", data=form(**{field: "x" + value})
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert f'id="{field}-error"' in page
+    assert "sur une seule ligne" in page  # in the page's language
+    assert _signatures() == [] and _deliveries() == []
+
+
 def test_comment_and_city_limits_when_asked(client):
     make_open_declaration(asked_fields=["city", "comment", "job_title"])
     response = client.post(

@@ -2,6 +2,7 @@
 429 page."""
 
 import os
+import re
 import uuid
 
 import pytest
@@ -69,6 +70,63 @@ def test_signing_is_rate_limited_per_email_domain(make_limited_app):
     assert post("someone@elsewhere.example", "198.51.100.78").status_code == 303
     with app.app_context():
         assert _count() == 3
+
+
+def test_refused_posts_do_not_use_up_an_email_domains_budget(make_limited_app):
+    """Junk posts without a CSRF token, from several addresses, are refused (400) without
+    counting against the domain: its genuine signers still sign."""
+    app = make_limited_app(
+        SIGN_RATE_LIMIT_IP="100 per minute",
+        SIGN_RATE_LIMIT_DOMAIN="2 per minute",
+        WTF_CSRF_ENABLED=True,
+    )
+    with app.app_context():
+        make_open_declaration()
+    junk = app.test_client()
+    codes = [
+        junk.post(
+            "/declarations/fair-digital-deals",
+            data={"email": f"junk{n}@mail.example"},
+            environ_base={"REMOTE_ADDR": f"203.0.113.{n}"},
+        ).status_code
+        for n in range(5)
+    ]
+    assert codes == [400] * 5
+    person = app.test_client()
+
+    def sign(email):
+        page = person.get("/declarations/fair-digital-deals").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        return person.post(
+            "/declarations/fair-digital-deals", data={**form(email), "csrf_token": token}
+        ).status_code
+
+    assert [sign("ana@mail.example"), sign("ben@MAIL.example"), sign("cy@mail.example")] == [
+        303,
+        303,
+        429,  # the budget is still there for genuine signings, and still counted
+    ]
+    with app.app_context():
+        assert _count() == 2
+
+
+def test_full_width_spellings_of_a_domain_share_its_budget_and_its_signers(make_limited_app):
+    """ "ana@ｅxample.org" is delivered to example.org: one signer, one domain budget."""
+    app = make_limited_app(
+        SIGN_RATE_LIMIT_IP="100 per minute", SIGN_RATE_LIMIT_DOMAIN="2 per minute"
+    )
+    with app.app_context():
+        make_open_declaration()
+    client = app.test_client()
+    codes = [
+        client.post("/declarations/fair-digital-deals", data=form(email)).status_code
+        for email in ("ana@example.org", "ana@\uff45xample.org", "bo@\uff45\uff58ample.org")
+    ]
+    # The second is the same signer (nothing new, same answer); the third, a third signing
+    # from example.org, is over the domain's budget of two.
+    assert codes == [303, 303, 429]
+    with app.app_context():
+        assert _count() == 1
 
 
 def test_refusal_inside_an_embed_is_framable(make_limited_app):

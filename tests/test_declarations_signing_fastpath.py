@@ -42,6 +42,11 @@ ODD_VALUES = (
     "false",
     "0",
     "x" * 201,
+    "Ana\nSigner",
+    "Ana\tSigner",
+    "Ana\u2028Signer",
+    "Ana\x85Signer",
+    " Ana\r\n",
 )
 FIELDS = (
     "first_name",

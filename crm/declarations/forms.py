@@ -1,5 +1,7 @@
 """Forms of the declarations: the officers' settings and texts, the public signing form."""
 
+import re
+
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -16,10 +18,19 @@ from wtforms import (
 )
 from wtforms.fields.core import UnboundField
 from wtforms.meta import DefaultMeta
-from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from crm.declarations.models import OPTIONAL_FIELDS
+from crm.declarations.public_text import words
 from crm.email_check import email_problem
 from crm.formutil import choices
 from crm.members.vocab import COUNTRY_CHOICES
@@ -93,6 +104,18 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
+# C0 and C1 control characters (line breaks, tabs, escapes) and the Unicode line separators.
+CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def one_line(form, field):
+    """A name, organisation or place is one line of plain text. Anyone can sign with anyone's
+    address, so a line break in a name would let a stranger lay out text of their own in mail
+    and lists that show it."""
+    if isinstance(field.data, str) and CONTROL_CHARACTERS.search(field.data):
+        raise ValidationError(words((form.meta.locales or ["en"])[0])["one_line"])
+
+
 class SignForm(FlaskForm):
     """The public form. Labels are set per language by the view; WTForms' own messages come in
     the form's locale (meta={"locales": [...]})."""
@@ -102,19 +125,23 @@ class SignForm(FlaskForm):
             # Flask-WTF would look for Flask-Babel; WTForms ships fr/de messages itself.
             return DefaultMeta.get_translations(self, form)
 
-    first_name = StringField(filters=[_strip], validators=[DataRequired(), Length(max=100)])
-    last_name = StringField(filters=[_strip], validators=[DataRequired(), Length(max=100)])
+    first_name = StringField(
+        filters=[_strip], validators=[DataRequired(), Length(max=100), one_line]
+    )
+    last_name = StringField(
+        filters=[_strip], validators=[DataRequired(), Length(max=100), one_line]
+    )
     email = EmailField(filters=[_strip], validators=[DataRequired(), Length(max=254), Email()])
     signing_as = RadioField(
         choices=choices([("individual", "individual"), ("organisation", "organisation")]),
         default="individual",
     )
-    organisation = StringField(filters=[_strip], validators=[Optional(), Length(max=200)])
+    organisation = StringField(filters=[_strip], validators=[Optional(), Length(max=200), one_line])
     country = SelectField(
         choices=choices([("", "—"), *COUNTRY_CHOICES]), default="", validators=[Optional()]
     )
-    job_title = StringField(filters=[_strip], validators=[Optional(), Length(max=120)])
-    city = StringField(filters=[_strip], validators=[Optional(), Length(max=120)])
+    job_title = StringField(filters=[_strip], validators=[Optional(), Length(max=120), one_line])
+    city = StringField(filters=[_strip], validators=[Optional(), Length(max=120), one_line])
     comment = TextAreaField(filters=[_strip], validators=[Optional(), Length(max=1000)])
     list_publicly = BooleanField()
     consent_updates = BooleanField()
@@ -141,6 +168,7 @@ SIGN_FIELDS = frozenset(
 )
 _REQUIRED_LENGTHS = {"first_name": 100, "last_name": 100, "email": 254}
 _OPTIONAL_LENGTHS = {"organisation": 200, "job_title": 120, "city": 120, "comment": 1000}
+_ONE_LINE = frozenset(("first_name", "last_name", "organisation", "job_title", "city"))
 _COUNTRIES = frozenset(code for code, _name in COUNTRY_CHOICES)
 
 
@@ -151,7 +179,7 @@ def quick_sign_data(formdata, fields: frozenset) -> dict | None:
     for name, most in _REQUIRED_LENGTHS.items():
         value = formdata.get(name)
         value = value.strip() if value is not None else ""
-        if not value or len(value) > most:
+        if not value or len(value) > most or CONTROL_CHARACTERS.search(value):
             return None
         data[name] = value
     if email_problem(data["email"]) is not None:
@@ -164,7 +192,9 @@ def quick_sign_data(formdata, fields: frozenset) -> dict | None:
         if name in fields:
             value = formdata.get(name)
             value = value.strip() if value is not None else None
-            if value is not None and len(value) > most:
+            if value is not None and (
+                len(value) > most or (name in _ONE_LINE and CONTROL_CHARACTERS.search(value))
+            ):
                 return None
             data[name] = value
     if "country" in fields:

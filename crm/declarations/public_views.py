@@ -30,6 +30,7 @@ from crm.declarations.services import LANGUAGE_NAMES, text_for
 from crm.extensions import csrf, db, limiter
 from crm.links import known_path
 from crm.markdown import render_markdown
+from crm.members.normalise import email_key
 
 EMBED_CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -48,6 +49,12 @@ _SIGN_LIMITS = (
         scope="sign-domain",
         methods=["POST"],
         key_func=lambda: _email_domain_key(),
+        # Only answered submissions count (the redirect, or the form shown again): a refused
+        # one (400: no CSRF token, a forged stamp) is not a signing from that domain, and
+        # counting it would let junk posts from a few addresses shut out a whole mail
+        # provider's genuine signers. Nor a 503 (the limit store is down: counting would fail
+        # again). The per-address budget above still counts everything.
+        deduct_when=lambda response: response.status_code < 400,
         on_breach=lambda limit: _too_many(limit),
     ),
 )
@@ -77,9 +84,17 @@ def _language(declaration: Declaration, version, remember: bool = True) -> str:
     remembered = session.get("declaration_lang") if remember else None
     if remembered in available:
         return remembered
-    best = request.accept_languages.best_match(available)
-    if best:
-        return best
+    # The browser's languages in the visitor's order (highest quality first, ties in the order
+    # given), each reduced to its primary subtag: en-GB asks for English, fr-CH for French.
+    # Werkzeug's best_match would prefer any exact match to the visitor's first choice. A
+    # quality of 0 means "not this one"; "*" names no language (the default below serves it).
+    by_code = {code.lower(): code for code in available}
+    for tag, quality in sorted(request.accept_languages, key=lambda item: -item[1]):
+        if quality <= 0:
+            continue
+        primary = tag.replace("_", "-").partition("-")[0].strip().lower()
+        if primary in by_code:
+            return by_code[primary]
     return (
         declaration.default_language if declaration.default_language in available else available[0]
     )
@@ -92,7 +107,7 @@ def _is_embed() -> bool:
 
 def _email_domain_key() -> str:
     """Rate-limit key: the domain of the submitted email (all of gmail.com shares one)."""
-    domain = request.form.get("email", "").rpartition("@")[2].strip().lower()
+    domain = (email_key(request.form.get("email")) or "").rpartition("@")[2]
     return "sign-domain:" + (domain[:255] or "-")
 
 

@@ -208,7 +208,7 @@ def _signature_values(declaration, version, form_data: dict, key: str, language:
 
 def _queue_confirmation(signature: dict, version: DeclarationVersion, slug: str) -> None:
     """Put confirmation mail number `confirmations_sent` in the outbox. `signature` holds the
-    signature's id, email, email_key, first_name, language and confirmations_sent."""
+    signature's id, email, email_key, language and confirmations_sent."""
     to_email, subject, body, key = _confirmation_mail(signature, version, slug)
     queue_email(to_email, subject, body, kind="signature-confirm", key=key)
 
@@ -224,8 +224,9 @@ def _confirmation_mail(signature: dict, version, slug: str) -> tuple[str, str, s
         signature["email"],
         words(language)["mail_subject"].format(title=version_text.title),
         # The template alone, without the page context processors (a mail needs none of them).
+        # Nothing typed into the form goes in: anyone can sign with anyone's address, and the
+        # mail must not carry a stranger's words (a name, a link) to that address.
         current_app.jinja_env.get_template(f"declarations/email/confirm_{language}.txt").render(
-            signature=signature,  # the templates read signature.first_name
             title=version_text.title,
             link=link,
             days=days,
@@ -258,7 +259,7 @@ def resend_confirmation(signature: Signature) -> bool:
     if won != 1:
         return False
     db.session.refresh(signature)
-    fields = ("id", "email", "email_key", "first_name", "language", "confirmations_sent")
+    fields = ("id", "email", "email_key", "language", "confirmations_sent")
     _queue_confirmation(
         {name: getattr(signature, name) for name in fields},
         signature.version,
