@@ -110,25 +110,6 @@ def test_refused_posts_do_not_use_up_an_email_domains_budget(make_limited_app):
         assert _count() == 2
 
 
-def test_full_width_spellings_of_a_domain_share_its_budget_and_its_signers(make_limited_app):
-    """ "ana@ｅxample.org" is delivered to example.org: one signer, one domain budget."""
-    app = make_limited_app(
-        SIGN_RATE_LIMIT_IP="100 per minute", SIGN_RATE_LIMIT_DOMAIN="2 per minute"
-    )
-    with app.app_context():
-        make_open_declaration()
-    client = app.test_client()
-    codes = [
-        client.post("/declarations/fair-digital-deals", data=form(email)).status_code
-        for email in ("ana@example.org", "ana@\uff45xample.org", "bo@\uff45\uff58ample.org")
-    ]
-    # The second is the same signer (nothing new, same answer); the third, a third signing
-    # from example.org, is over the domain's budget of two.
-    assert codes == [303, 303, 429]
-    with app.app_context():
-        assert _count() == 1
-
-
 def test_refusal_inside_an_embed_is_framable(make_limited_app):
     app = make_limited_app(SIGN_RATE_LIMIT_IP="1 per minute")
     with app.app_context():

@@ -131,6 +131,18 @@ def test_the_non_signers_audience_leaves_out_anyone_with_a_confirmed_signature_o
         "first@nothing.example",
         "second@nothing.example",
     }
+    # A thank-you to signers reaches only signatures that stand: not the rejected one, nor
+    # those still waiting for an officer.
+    thank_you = audience_services.create_audience(
+        {
+            "name": "Thank you",
+            "kind": "segment",
+            "filters": {"include": {"signed_declaration_ids": [declaration.id]}},
+        }
+    )
+    db.session.commit()
+    thanked = {row.email_key for row in db.session.execute(recipients(thank_you, MEMBER))}
+    assert thanked == {"first@approved.example", "second@approved.example"}
     # The companies the coverage page lists as not signed are exactly those still reached.
     listed = {org.id for org in db.session.scalars(non_signers_stmt(declaration.id, officer))}
     assert listed == {orgs[n].id for n in orgs if n != "approved"}
@@ -190,21 +202,22 @@ def test_changing_an_open_declarations_text_before_any_signature_shows_it_again(
     assert services.text_for(first, "en").body == "We commit to **fair** deals."
 
 
-def test_a_declaration_not_open_yet_or_closed_unsigned_is_edited_in_place():
+def test_only_a_declaration_not_open_yet_is_edited_in_place():
     soon = make_open_declaration("soon", open_on=date.today() + timedelta(days=3))
+    version = services.save_text(soon, "en", {"title": "New title", "body": "New."})
+    db.session.commit()
+    assert version.number == 1 and services.text_for(version, "en").title == "New title"
+    # Closed, unsigned: it may reopen, and a visitor's form from before it closed still carries
+    # a stamp for the version shown then, so the words change in a new version.
     over = make_open_declaration(
         "over",
         open_on=date.today() - timedelta(days=30),
         close_on=date.today() - timedelta(days=1),
     )
-    for declaration in (soon, over):
-        version = services.save_text(declaration, "en", {"title": "New title", "body": "New."})
-        db.session.commit()
-        assert version.number == 1
-        versions = db.session.scalars(
-            select(DeclarationVersion).where(DeclarationVersion.declaration_id == declaration.id)
-        ).all()
-        assert len(versions) == 1 and services.text_for(versions[0], "en").title == "New title"
+    first = services.current_version(over)
+    version = services.save_text(over, "en", {"title": "New title", "body": "New."})
+    db.session.commit()
+    assert version.number == 2 and services.text_for(first, "en").title == "Fair digital deals"
 
 
 def test_the_edit_page_says_which_way_a_text_will_be_saved(client, login_as):
@@ -212,9 +225,9 @@ def test_the_edit_page_says_which_way_a_text_will_be_saved(client, login_as):
     soon = make_open_declaration("soon", open_on=date.today() + timedelta(days=3))
     login_as("officer")
     page = client.get(f"/staff/declarations/{open_now.id}/edit").get_data(as_text=True)
-    assert "The declaration is open: saving a text creates a new version" in page
+    assert "The declaration has opened: saving a text creates a new version" in page
     page = client.get(f"/staff/declarations/{soon.id}/edit").get_data(as_text=True)
-    assert "Not open and no signatures: saving a text edits the current version" in page
+    assert "Not open yet: saving a text edits the current version" in page
 
 
 # --- 4. two officers at the same moment ----------------------------------------------------------

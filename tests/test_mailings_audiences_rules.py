@@ -117,17 +117,17 @@ def _keys(criteria) -> set[str]:
 
 def test_signed_and_not_signed_count_as_the_coverage_page_does(coverage_world):
     declaration = coverage_world["declaration"].id
-    # The approved company's people all count; the individual signer counts for herself only;
-    # a company signature still waiting for moderation counts for its signer only (she has a
-    # confirmed signature of her own: the coverage page promises the non-signers audience
-    # leaves such people out; her company has not signed as coverage counts it, so her
-    # colleague stays a non-signer); an unconfirmed one counts for nobody.
+    # Signed (a thank-you): the approved company's people all count; the individual signer
+    # for herself only; a company signature still waiting for moderation, or unconfirmed,
+    # for nobody.
     assert _keys({"signed_declaration_ids": [declaration]}) == {
         "first@approved.example",
         "second@approved.example",
         "first@individual.example",
-        "first@pending.example",
     }
+    # Not signed (asked to sign): the signer waiting for moderation has a confirmed signature
+    # of her own, so she is not asked again (the coverage page's promise); her company has not
+    # signed as coverage counts it, so her colleague is.
     not_signed = _keys({"not_signed_declaration_ids": [declaration]})
     assert "second@individual.example" in not_signed
     assert "first@individual.example" not in not_signed

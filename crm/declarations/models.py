@@ -53,8 +53,8 @@ class Declaration(TimestampMixin, db.Model):
 
 
 class DeclarationVersion(db.Model):
-    """One version of the text, in every language it exists in. Editing the text once signed,
-    or while open to signing, creates a new version; each signature keeps the one it signed."""
+    """One version of the text, in every language it exists in. Editing the text once the
+    declaration has opened creates a new version; each signature keeps the one it signed."""
 
     __tablename__ = "declaration_version"
     __table_args__ = (

@@ -158,14 +158,14 @@ def edit_declaration(declaration_id: int):
         form=form,
         text_forms=_text_forms(item),
         has_signatures=services.has_signatures(services.current_version(item)),
-        is_open=signing.is_open(item),
+        new_version_on_save=services.needs_new_version(item, services.current_version(item)),
     )
 
 
 @bp.post("/staff/declarations/<int:declaration_id>/text")
 @roles_required(*EDITORS)
 def save_text(declaration_id: int):
-    """Save one language's text: in place while unsigned, else as a new version."""
+    """Save one language's text: in place until the declaration opens, else as a new version."""
     item = db.get_or_404(Declaration, declaration_id)
     language = request.form.get("language", "")
     if not language.isascii() or not language.isalpha() or not 2 <= len(language) <= 5:
@@ -193,5 +193,5 @@ def save_text(declaration_id: int):
         form=settings,
         text_forms=text_forms,
         has_signatures=services.has_signatures(services.current_version(item)),
-        is_open=signing.is_open(item),
+        new_version_on_save=services.needs_new_version(item, services.current_version(item)),
     )

@@ -53,7 +53,9 @@ _SIGN_LIMITS = (
         # one (400: no CSRF token, a forged stamp) is not a signing from that domain, and
         # counting it would let junk posts from a few addresses shut out a whole mail
         # provider's genuine signers. Nor a 503 (the limit store is down: counting would fail
-        # again). The per-address budget above still counts everything.
+        # again). The per-address budget above still counts everything. The price: the budget
+        # is tested before the view and counted after it, so simultaneous requests can pass it
+        # by as many as are in flight (a handful; the per-address budget bounds each sender).
         deduct_when=lambda response: response.status_code < 400,
         on_breach=lambda limit: _too_many(limit),
     ),
@@ -179,9 +181,8 @@ def _form(declaration: Declaration, text, language: str) -> SignForm:
 
 def _quick_data(declaration: Declaration, text) -> dict | None:
     """The signing form's data without building it, when the submission clearly passes it
-    (see forms.quick_sign_data); None: build and validate the SignForm."""
-    if request.files:
-        return None  # SignForm would read files too
+    (see forms.quick_sign_data); None: build and validate the SignForm. A post with files never
+    gets here: the input guard (crm/web.py) refuses files on views that take none."""
     data = quick_sign_data(request.form, _kept_fields(_dropped_fields(declaration, text)))
     if data is None:
         return None

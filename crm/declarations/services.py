@@ -210,25 +210,24 @@ def has_signatures(version: DeclarationVersion) -> bool:
     )
 
 
-def _needs_new_version(declaration: Declaration, version: DeclarationVersion) -> bool:
+def needs_new_version(declaration: Declaration, version: DeclarationVersion) -> bool:
     """Whether a text change must go into a new version rather than edit `version` in place.
 
-    Once signed, always: each signature keeps the words it signed. While the declaration is
-    open, too, even before its first signature: a visitor may have the form loaded, and the
-    form's stamp binds the version's id, not its words. An edit in place would keep the id, so
-    the next signature would record (and its consent question claim) wording the signer never
-    saw; a new version makes the signing page show the updated text first. Only a declaration
-    not open yet, or closed without signatures on this version, is edited in place."""
-    from crm.declarations.signing import is_open  # signing imports this module
-
-    return has_signatures(version) or is_open(declaration)
+    Once signed, always: each signature keeps the words it signed. Once the declaration has
+    opened, too, even before its first signature and even if it has closed since: a visitor
+    may have the form loaded (the page's form stamp does not expire, and a closed declaration
+    can reopen), and the stamp binds the version's id, not its words. An edit in place would
+    keep the id, so the next signature would record (and its consent question claim) wording
+    the signer never saw; a new version makes the signing page show the updated text first.
+    Only a declaration that has not opened yet is edited in place."""
+    return has_signatures(version) or declaration.open_on <= date.today()
 
 
 def save_text(declaration: Declaration, language: str, data: dict) -> DeclarationVersion:
-    """Save one language's text. While the declaration is not open and the current version
-    unsigned, that version is edited in place; otherwise (signed, or open so a visitor may be
-    reading it) a new version is made (every language copied, this one changed), so each
-    signature keeps the words its signer read. An empty title removes the language."""
+    """Save one language's text. Until the declaration opens (and while the current version is
+    unsigned) that version is edited in place; afterwards a new version is made (every language
+    copied, this one changed; see needs_new_version), so each signature keeps the words its
+    signer read. An empty title removes the language."""
     version = current_version(declaration)
     existing = text_for(version, language)
     new = _text_snapshot(data)
@@ -239,7 +238,7 @@ def save_text(declaration: Declaration, language: str, data: dict) -> Declaratio
         raise DeclarationError("Give a title.", "title")
     if not new["title"] and len(version.texts) <= 1:
         raise DeclarationError("This is the last text of the declaration: give a title.", "title")
-    if _needs_new_version(declaration, version):
+    if needs_new_version(declaration, version):
         copy = DeclarationVersion(
             declaration_id=declaration.id,
             number=version.number + 1,

@@ -251,11 +251,11 @@ def remove_people(audience: Audience, person_ids: list[int]) -> int:
 def unique_name(base: str) -> str:
     """The base name, or the base name with the first free number after it.
 
-    Normalised as _check_name normalises (whitespace collapsed, then cut to 140 characters and
-    any space the cut left at the end stripped) and compared without letter case, as
-    _check_name compares: otherwise "A  B" or a cut ending in a space looks free here and is
-    then refused there as taken, and on PostgreSQL (LIKE is case-sensitive) so is a name that
-    differs only by case."""
+    Whitespace collapsed as _check_name collapses it, then cut to 140 characters (room for a
+    number; _check_name allows 150) with any space the cut left at the end stripped, and
+    compared without letter case, as _check_name compares: otherwise "A  B" or a cut ending in
+    a space looks free here and is then refused there as taken, and on PostgreSQL (LIKE is
+    case-sensitive) so is a name that differs only by case."""
     base = " ".join((base or "").split())[:140].rstrip()
     lowered = func.lower(Audience.name)
     rows = db.session.scalars(

@@ -132,29 +132,25 @@ def _known(column, values):
     return and_(column.is_not(None), column.in_(values))
 
 
-def _signed(declaration_ids: list[int]):
-    """Signed: the person's own confirmed signature, or their company's as coverage counts it.
+def _signed(declaration_ids: list[int], *, any_own: bool = False):
+    """Signed, as the coverage page counts it: the person's own confirmed individual
+    signature that stands (published, or needing no approval), or their company's: a signature
+    made on its behalf, confirmed, linked to it and approved (or needing no approval), as
+    coverage.signed_organisations() lists it (keep the two in step). Everyone at that company
+    then counts as signed.
 
-    The coverage page promises that the non-signers audience holds the people "who have no
-    confirmed signature, neither their own nor their company's", and "not signed" is exactly the
-    negation of this condition, so the two must say the same thing:
-
-    - Their own: any signature the person confirmed (the emailed link clicked) on the
-      declaration, whether they signed for themselves or on behalf of a company, and whether an
-      officer has decided on it yet. "Confirmed" is the signer's act, not the officer's: someone
-      whose signature merely waits for moderation has signed and must not be asked to sign
-      again. A rejected one counts too: it is neither counted nor listed, but the person cannot
-      sign again with that address (one signature per address), so asking would be a dead end.
-    - Their company's: an organisation has signed when coverage.signed_organisations() would
-      list it (the same conditions, kept in step with crm/declarations/coverage.py): a
-      signature made on its behalf, confirmed, linked to it, and approved (or needing no
-      approval). Everyone at that company then counts as signed. A company signature still
-      waiting for approval counts for its signer only (above), as coverage does not count it.
-    """
+    `any_own` widens "their own" to any signature the person confirmed, for the companies'
+    side too and whatever its moderation: the reading of "not signed". The coverage page
+    promises its non-signers have "no confirmed signature, neither their own nor their
+    company's": someone whose signature waits for an officer must not be asked to sign again,
+    nor someone whose signature was rejected (one signature per address: a dead end). A "signed"
+    audience (a thank-you) stays with signatures that stand."""
     of = Signature.declaration_id.in_(declaration_ids)
     confirmed = Signature.status == "confirmed"
-    by_person = select(Signature.person_id).where(of, confirmed, Signature.person_id.is_not(None))
-    # Same conditions as coverage.signed_organisations().
+    own = [of, confirmed, Signature.person_id.is_not(None)]
+    if not any_own:
+        own += [Signature.signing_as == "individual", Signature.moderation.in_(PUBLISHED_STATES)]
+    by_person = select(Signature.person_id).where(*own)
     by_org = select(Signature.organisation_id).where(
         of,
         confirmed,
@@ -190,7 +186,7 @@ def _criterion(key: str, values):
     if key == "signed_declaration_ids":
         return _signed(values)
     if key == "not_signed_declaration_ids":
-        return ~_signed(values)
+        return ~_signed(values, any_own=True)
     if key == "stakeholder_kinds":
         return _known(StakeholderProfile.kind, values)
     if key == "beat_contains":

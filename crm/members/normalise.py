@@ -67,15 +67,8 @@ def sort_name(name: str) -> str:
 
 
 def email_key(email: str | None) -> str | None:
-    """The form every spelling of one address shares: trimmed, lower-cased, and its domain in
-    Unicode compatibility form (NFKC), as mail is routed: "ana@ｅxample.org" (a full-width e)
-    reaches example.org, so it is "ana@example.org", one person and one signature."""
-    email = (email or "").strip()
-    if not email.isascii():
-        local, at, domain = email.rpartition("@")
-        if at:
-            email = f"{local}@{unicodedata.normalize('NFKC', domain)}"
-    return email.lower() or None
+    email = (email or "").strip().lower()
+    return email or None
 
 
 def search_tokens(*texts: str | None, emails: tuple[str | None, ...] = ()) -> set[str]:
