@@ -168,7 +168,11 @@ SIGN_FIELDS = frozenset(
 )
 _REQUIRED_LENGTHS = {"first_name": 100, "last_name": 100, "email": 254}
 _OPTIONAL_LENGTHS = {"organisation": 200, "job_title": 120, "city": 120, "comment": 1000}
-_ONE_LINE = frozenset(("first_name", "last_name", "organisation", "job_title", "city"))
+_ONE_LINE = frozenset(
+    name
+    for name, value in vars(SignForm).items()
+    if isinstance(value, UnboundField) and one_line in value.kwargs.get("validators", ())
+)
 _COUNTRIES = frozenset(code for code, _name in COUNTRY_CHOICES)
 
 
@@ -179,7 +183,11 @@ def quick_sign_data(formdata, fields: frozenset) -> dict | None:
     for name, most in _REQUIRED_LENGTHS.items():
         value = formdata.get(name)
         value = value.strip() if value is not None else ""
-        if not value or len(value) > most or CONTROL_CHARACTERS.search(value):
+        if (
+            not value
+            or len(value) > most
+            or (name in _ONE_LINE and CONTROL_CHARACTERS.search(value))
+        ):
             return None
         data[name] = value
     if email_problem(data["email"]) is not None:

@@ -152,13 +152,19 @@ def edit_declaration(declaration_id: int):
             db.session.commit()
             flash("Declaration saved.", "success")
             return redirect(url_for("declarations.declaration", declaration_id=item.id))
+    return _edit_page(item, form, _text_forms(item))
+
+
+def _edit_page(item: Declaration, settings: DeclarationForm, text_forms: list):
+    """The edit page: settings, one text form per language, and how a text save will land."""
+    version = services.current_version(item)
     return render_template(
         "declarations/officer_edit.html",
         declaration=item,
-        form=form,
-        text_forms=_text_forms(item),
-        has_signatures=services.has_signatures(services.current_version(item)),
-        new_version_on_save=services.needs_new_version(item, services.current_version(item)),
+        form=settings,
+        text_forms=text_forms,
+        has_signatures=services.has_signatures(version),
+        new_version_on_save=services.needs_new_version(item, version),
     )
 
 
@@ -187,11 +193,4 @@ def save_text(declaration_id: int):
     text_forms = [
         (lang, name, form if lang == language else f) for lang, name, f in _text_forms(item)
     ]
-    return render_template(
-        "declarations/officer_edit.html",
-        declaration=item,
-        form=settings,
-        text_forms=text_forms,
-        has_signatures=services.has_signatures(services.current_version(item)),
-        new_version_on_save=services.needs_new_version(item, services.current_version(item)),
-    )
+    return _edit_page(item, settings, text_forms)

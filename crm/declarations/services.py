@@ -220,7 +220,8 @@ def needs_new_version(declaration: Declaration, version: DeclarationVersion) -> 
     keep the id, so the next signature would record (and its consent question claim) wording
     the signer never saw; a new version makes the signing page show the updated text first.
     Only a declaration that has not opened yet is edited in place."""
-    return has_signatures(version) or declaration.open_on <= date.today()
+    # The date first: a declaration that has opened needs no look at its signatures.
+    return declaration.open_on <= date.today() or has_signatures(version)
 
 
 def save_text(declaration: Declaration, language: str, data: dict) -> DeclarationVersion:

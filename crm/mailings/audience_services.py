@@ -33,8 +33,13 @@ class AddResult:
     problems: list[tuple[int, str, str]] = field(default_factory=list)
 
 
+def _tidy_name(name: str | None) -> str:
+    """An audience name as kept and compared: runs of whitespace made one space."""
+    return " ".join((name or "").split())
+
+
 def _check_name(name: str, audience_id: int | None = None) -> str:
-    name = " ".join((name or "").split())
+    name = _tidy_name(name)
     if not name:
         raise AudienceError("Give the audience a name.", "name")
     if len(name) > 150:
@@ -251,12 +256,12 @@ def remove_people(audience: Audience, person_ids: list[int]) -> int:
 def unique_name(base: str) -> str:
     """The base name, or the base name with the first free number after it.
 
-    Whitespace collapsed as _check_name collapses it, then cut to 140 characters (room for a
+    Tidied as _check_name tidies it (_tidy_name), then cut to 140 characters (room for a
     number; _check_name allows 150) with any space the cut left at the end stripped, and
     compared without letter case, as _check_name compares: otherwise "A  B" or a cut ending in
     a space looks free here and is then refused there as taken, and on PostgreSQL (LIKE is
     case-sensitive) so is a name that differs only by case."""
-    base = " ".join((base or "").split())[:140].rstrip()
+    base = _tidy_name(base)[:140].rstrip()
     lowered = func.lower(Audience.name)
     rows = db.session.scalars(
         select(Audience.name).where(
